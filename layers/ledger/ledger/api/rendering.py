@@ -1,0 +1,60 @@
+"""Stripe's JSON for our objects: every field of Stripe's schema, nullable ones as null."""
+
+from typing import Any
+
+from ledger.models import BalanceTransactionRecord, CustomerRecord, Page
+
+_INVOICE_SETTINGS = {"custom_fields": None, "default_payment_method": None, "footer": None,
+                     "rendering_options": None}
+
+
+def customer(record: CustomerRecord, expand: list[str] | set[str] = ()) -> dict[str, Any]:
+    if record.deleted:
+        return deleted_customer(record.id)
+    rendered: dict[str, Any] = {
+        "id": record.id, "object": "customer", "address": None, "balance": record.balance,
+        "created": record.created, "currency": record.currency, "default_source": None,
+        "delinquent": False, "description": record.description, "discount": None, "email": record.email,
+        "invoice_prefix": record.invoice_prefix, "invoice_settings": dict(_INVOICE_SETTINGS),
+        "livemode": record.mode == "live", "metadata": dict(record.metadata), "name": record.name,
+        "next_invoice_sequence": 1, "phone": record.phone, "preferred_locales": [], "shipping": None,
+        "tax_exempt": "none", "test_clock": None,
+    }
+    if "invoice_credit_balance" in expand:
+        # Stripe documents this map with the opposite sign of `balance`: positive = credit.
+        rendered["invoice_credit_balance"] = {c: -amount for c, amount in sorted(record.balances.items())}
+    return rendered
+
+
+def deleted_customer(customer_id: str) -> dict[str, Any]:
+    return {"id": customer_id, "object": "customer", "deleted": True}
+
+
+def balance_transaction(
+    record: BalanceTransactionRecord, owner: CustomerRecord | None = None, expand: list[str] | set[str] = ()
+) -> dict[str, Any]:
+    """`customer` is expanded from `owner`, which every caller already holds: no extra read."""
+    rendered_customer: Any = record.customer
+    if "customer" in expand and owner is not None:
+        nested = {p.removeprefix("customer.") for p in expand if p.startswith("customer.")}
+        rendered_customer = customer(owner, nested)
+    return {
+        "id": record.id, "object": "customer_balance_transaction", "amount": record.amount,
+        "checkout_session": None, "created": record.created, "credit_note": None,
+        "currency": record.currency, "customer": rendered_customer, "customer_account": None,
+        "description": record.description, "ending_balance": record.ending_balance,
+        "invoice": record.invoice, "livemode": record.mode == "live", "metadata": dict(record.metadata),
+        "type": record.type,
+    }
+
+
+def balance_transaction_list(page: Page, url: str, expand: list[str]) -> dict[str, Any]:
+    nested = {p.removeprefix("data.") for p in expand}
+    data = [balance_transaction(item, page.customer, nested) for item in page.items]  # type: ignore[arg-type]
+    return {"object": "list", "data": data, "has_more": page.has_more, "url": url}
+
+
+def customer_list(page: Page, expand: list[str]) -> dict[str, Any]:
+    nested = {p.removeprefix("data.") for p in expand}
+    data = [customer(item, nested) for item in page.items]  # type: ignore[arg-type]
+    return {"object": "list", "data": data, "has_more": page.has_more, "url": "/v1/customers"}

@@ -1,0 +1,149 @@
+"""Business rules of balance transactions: posting one onto a customer's chain, reading, editing
+its description and metadata, and paging through a chain."""
+
+from ledger import chain, clock, dal, errors, ids
+from ledger.config import MAX_AMOUNT
+from ledger.models import BalanceTransactionRecord, Caller, CustomerRecord, Page, Source
+from ledger.params import CreateBalanceTransaction, ListBalanceTransactions, UpdateBalanceTransaction
+
+
+def next_transaction(
+    current: CustomerRecord,
+    *,
+    amount: int,
+    currency: str,
+    kind: str,
+    source: Source,
+    description: str | None = None,
+    metadata: dict[str, str] | None = None,
+) -> chain.Change:
+    """The customer's next state after posting `amount` in `currency`, and the transaction itself.
+
+    The sequence grows by one, `created` never goes backwards along the chain, the first transaction
+    sets the customer's currency, and only that currency's balance moves.
+    """
+    ending_balance = current.balances.get(currency, 0) + amount
+    if abs(ending_balance) > MAX_AMOUNT:
+        raise errors.invalid(
+            f"This transaction would take the customer's {currency} balance to {ending_balance}; "
+            f"balances are limited to {MAX_AMOUNT} in absolute value.",
+            code="parameter_invalid_integer", param="amount")
+    sequence = current.sequence + 1
+    created = max(clock.now(), current.last_transaction_created)
+    transaction = BalanceTransactionRecord(
+        id=ids.transaction_id(created, sequence), customer=current.id, mode=current.mode,
+        sequence=sequence, created=created, amount=amount, currency=currency,
+        ending_balance=ending_balance, type=kind, description=description, metadata=metadata or {},
+        source=source,
+    )
+    customer = current.model_copy(update={
+        "version": current.version + 1, "sequence": sequence, "last_transaction_created": created,
+        "currency": current.currency or currency, "balances": {**current.balances, currency: ending_balance},
+    })
+    return chain.Change(customer, transaction)
+
+
+def create(caller: Caller, customer_id: str, params: CreateBalanceTransaction) -> chain.Change:
+    metadata = params.metadata.apply({}) if params.metadata else {}
+    source = Source(origin="api", request_id=caller.request_id, key_id=caller.key_id)
+
+    def post(current: CustomerRecord) -> chain.Change:
+        return next_transaction(current, amount=params.amount, currency=params.currency, kind="adjustment",
+                                source=source, description=params.description, metadata=metadata)
+
+    return chain.write_customer(caller.mode, customer_id, post)
+
+
+def retrieve(caller: Caller, customer_id: str, txn_id: str) -> tuple[BalanceTransactionRecord, CustomerRecord]:
+    """One consistent read of the customer and the transaction together."""
+    position = ids.transaction_position(txn_id)
+    if position is None:
+        customer, transaction = dal.get_customer(caller.mode, customer_id), None
+    else:
+        customer, transaction = dal.get_customer_and_transaction(caller.mode, customer_id, *position)
+    if customer is None or customer.deleted:
+        raise errors.no_such_customer(customer_id)
+    if transaction is None or transaction.id != txn_id:
+        raise errors.no_such_transaction(txn_id)
+    return transaction, customer
+
+
+def update(
+    caller: Caller, customer_id: str, txn_id: str, params: UpdateBalanceTransaction
+) -> tuple[BalanceTransactionRecord, CustomerRecord]:
+    """Edit description and metadata only; retried while another edit of the same transaction wins."""
+    fields = params.model_fields_set
+    for _ in range(20):
+        transaction, customer = retrieve(caller, customer_id, txn_id)
+        edited = transaction.model_copy(update={
+            "description": params.description if "description" in fields else transaction.description,
+            "metadata": params.metadata.apply(transaction.metadata) if params.metadata else transaction.metadata,
+        })
+        if edited == transaction:
+            return transaction, customer
+        try:
+            dal.commit_transaction_edit(edited, transaction.revision)
+        except dal.CustomerGone:
+            raise errors.no_such_customer(customer_id) from None
+        except dal.StaleTransaction:
+            continue
+        return edited.model_copy(update={"revision": transaction.revision + 1}), customer
+    raise errors.lock_timeout()
+
+
+def list_page(caller: Caller, customer_id: str, params: ListBalanceTransactions) -> Page:
+    """Newest first. No cursor and no upper `created` bound: one Query returns the customer and the
+    page. A cursor costs one more read (customer and cursor together)."""
+    low, high = dal.TXN_PREFIX, dal.TXN_TOP
+    if params.created:
+        lowest, highest = params.created.bounds()
+        low = dal.created_floor_sk(lowest) if lowest is not None else low
+        high = dal.created_ceiling_sk(highest) if highest is not None else high
+    cursor_id = params.starting_after or params.ending_before
+    newest_first = not params.ending_before
+    if cursor_id:
+        customer, cursor_sk = _customer_and_cursor(caller, customer_id, cursor_id, params)
+        if newest_first:
+            high = min(high, cursor_sk)
+        else:
+            low = max(low, cursor_sk)
+    elif high == dal.TXN_TOP and params.invoice is None:
+        customer, transactions = dal.query_chain(caller.mode, customer_id, low, dal.CUSTOMER_SK,
+                                                 newest_first=True, limit=params.limit + 2)
+        return _page(_live(customer, customer_id), transactions, params)
+    else:
+        customer = _live(dal.get_customer(caller.mode, customer_id), customer_id)
+    if params.invoice is not None or low > high:
+        return Page(items=[], has_more=False, customer=customer)  # no transaction here links an invoice
+    _, transactions = dal.query_chain(caller.mode, customer_id, low, high, newest_first=newest_first,
+                                      limit=params.limit + 2)
+    return _page(customer, [t for t in transactions if t.id != cursor_id], params)
+
+
+def _page(customer: CustomerRecord, transactions: list[BalanceTransactionRecord],
+          params: ListBalanceTransactions) -> Page:
+    items = transactions[: params.limit]
+    if params.ending_before:
+        items.reverse()  # fetched oldest first from the cursor; pages are always newest first
+    return Page(items=items, has_more=len(transactions) > params.limit, customer=customer)
+
+
+def _live(customer: CustomerRecord | None, customer_id: str) -> CustomerRecord:
+    if customer is None or customer.deleted:
+        raise errors.no_such_customer(customer_id)
+    return customer
+
+
+def _customer_and_cursor(
+    caller: Caller, customer_id: str, cursor_id: str, params: ListBalanceTransactions
+) -> tuple[CustomerRecord, str]:
+    param = "starting_after" if params.starting_after else "ending_before"
+    position = ids.transaction_position(cursor_id)
+    if position is None:
+        customer, cursor = dal.get_customer(caller.mode, customer_id), None
+    else:
+        customer, cursor = dal.get_customer_and_transaction(caller.mode, customer_id, *position)
+    customer = _live(customer, customer_id)
+    if cursor is None or cursor.id != cursor_id:
+        raise errors.no_such_transaction(cursor_id, param=param)
+    return customer, dal.transaction_sk(cursor.created, cursor.sequence)

@@ -1,0 +1,62 @@
+"""Stripe-shaped errors. Anything a client can cause is one of these, never a bare exception."""
+
+from typing import Any
+
+DOC_URL = "https://stripe.com/docs/error-codes/"
+
+
+class StripeError(Exception):
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        *,
+        type: str = "invalid_request_error",
+        code: str | None = None,
+        param: str | None = None,
+        should_retry: bool | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status, self.message, self.type = status, message, type
+        self.code, self.param, self.should_retry = code, param, should_retry
+
+    def body(self) -> dict[str, Any]:
+        error: dict[str, Any] = {"type": self.type, "message": self.message}
+        if self.code:
+            error["code"] = self.code
+            error["doc_url"] = DOC_URL + self.code
+        if self.param:
+            error["param"] = self.param
+        return {"error": error}
+
+
+def invalid(message: str, *, code: str | None = None, param: str | None = None) -> StripeError:
+    return StripeError(400, message, code=code, param=param)
+
+
+def no_such(kind: str, object_id: str, *, param: str | None = None) -> StripeError:
+    """404 for an unknown object in the path; 400 when it was named by a parameter (a cursor)."""
+    status = 400 if param else 404
+    return StripeError(status, f"No such {kind}: '{object_id}'", code="resource_missing", param=param)
+
+
+def no_such_customer(customer_id: str, *, param: str | None = None) -> StripeError:
+    return no_such("customer", customer_id, param=param)
+
+
+def no_such_transaction(txn_id: str, *, param: str | None = None) -> StripeError:
+    return no_such("customer balance transaction", txn_id, param=param)
+
+
+def lock_timeout() -> StripeError:
+    return StripeError(
+        429,
+        "This object cannot be accessed right now because another API request or Stripe process is "
+        "currently accessing it. If you see this error intermittently, retry the request.",
+        code="lock_timeout",
+        should_retry=True,
+    )
+
+
+def api_error(message: str = "An unexpected error occurred. Retry the request.", status: int = 500) -> StripeError:
+    return StripeError(status, message, type="api_error", should_retry=True)

@@ -1,0 +1,65 @@
+"""Object ids in Stripe's shapes.
+
+A balance transaction id carries its position in the customer's chain (created second and sequence
+number) followed by random characters, so a retrieve is one key lookup and ids stay unguessable. The
+stored item's id is always compared with the requested one, so a forged position finds nothing.
+"""
+
+import secrets
+import string
+
+_ALPHABET = string.digits + string.ascii_uppercase + string.ascii_lowercase  # ASCII order
+_INDEX = {c: i for i, c in enumerate(_ALPHABET)}
+_CREATED_WIDTH, _SEQUENCE_WIDTH, _RANDOM_WIDTH = 6, 7, 11
+TRANSACTION_PREFIX = "cbtxn_"
+CUSTOMER_PREFIX = "cus_"
+
+
+def _random(width: int) -> str:
+    return "".join(secrets.choice(_ALPHABET) for _ in range(width))
+
+
+def _encode(number: int, width: int) -> str:
+    digits = []
+    for _ in range(width):
+        number, rest = divmod(number, 62)
+        digits.append(_ALPHABET[rest])
+    return "".join(reversed(digits))
+
+
+def _decode(text: str) -> int | None:
+    value = 0
+    for char in text:
+        if char not in _INDEX:
+            return None
+        value = value * 62 + _INDEX[char]
+    return value
+
+
+def customer_id() -> str:
+    return CUSTOMER_PREFIX + _random(14)
+
+
+def invoice_prefix() -> str:
+    return "".join(secrets.choice(string.ascii_uppercase + string.digits) for _ in range(8))
+
+
+def transaction_id(created: int, sequence: int) -> str:
+    return (
+        TRANSACTION_PREFIX
+        + _encode(created, _CREATED_WIDTH)
+        + _encode(sequence, _SEQUENCE_WIDTH)
+        + _random(_RANDOM_WIDTH)
+    )
+
+
+def transaction_position(txn_id: str) -> tuple[int, int] | None:
+    """(created, sequence) encoded in a transaction id, or None when it is not one of ours."""
+    body = txn_id[len(TRANSACTION_PREFIX) :]
+    if not txn_id.startswith(TRANSACTION_PREFIX) or len(body) != _CREATED_WIDTH + _SEQUENCE_WIDTH + _RANDOM_WIDTH:
+        return None
+    created = _decode(body[:_CREATED_WIDTH])
+    sequence = _decode(body[_CREATED_WIDTH : _CREATED_WIDTH + _SEQUENCE_WIDTH])
+    if created is None or sequence is None or _decode(body[-_RANDOM_WIDTH:]) is None:
+        return None
+    return created, sequence

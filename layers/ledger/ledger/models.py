@@ -1,0 +1,83 @@
+"""What the ledger stores: a customer and its balance transactions (pydantic records).
+
+Balances are integers in the currency's smallest unit, keyed by currency, with `balance`'s sign
+(negative = credit). `version` is the optimistic lock every write to the customer is conditioned on;
+`sequence` counts the customer's transactions (gap-free: only transaction-creating writes bump it).
+"""
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Mode = Literal["test", "live"]
+
+
+class Source(BaseModel):
+    """Where a transaction came from: stored for audit, never rendered."""
+
+    model_config = ConfigDict(frozen=True)
+    origin: Literal["api", "customer_update", "customer_create", "schedule"]
+    request_id: str | None = None
+    key_id: str | None = None
+
+
+class CustomerRecord(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    mode: Mode
+    created: int
+    version: int = 1
+    sequence: int = 0
+    last_transaction_created: int = 0
+    currency: str | None = None
+    balances: dict[str, int] = Field(default_factory=dict)
+    name: str | None = None
+    email: str | None = None
+    description: str | None = None
+    phone: str | None = None
+    metadata: dict[str, str] = Field(default_factory=dict)
+    invoice_prefix: str | None = None
+    deleted: bool = False
+
+    @property
+    def balance(self) -> int:
+        """The balance in the customer's default currency (0 while it has none)."""
+        return self.balances.get(self.currency, 0) if self.currency else 0
+
+
+class BalanceTransactionRecord(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    customer: str
+    mode: Mode
+    sequence: int
+    created: int
+    amount: int
+    currency: str
+    ending_balance: int
+    type: Literal["adjustment", "initial"]
+    description: str | None = None
+    metadata: dict[str, str] = Field(default_factory=dict)
+    invoice: str | None = None
+    revision: int = 1
+    source: Source
+
+
+class Caller(BaseModel):
+    """Who is asking: the mode their key acts in, the key's id, and this request's id."""
+
+    model_config = ConfigDict(frozen=True)
+    mode: Mode = "test"
+    key_id: str | None = None
+    request_id: str | None = None
+
+
+class Page(BaseModel):
+    """One page of a list, newest first; `has_more` points in the direction of travel."""
+
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+    items: list[BalanceTransactionRecord] | list[CustomerRecord]
+    has_more: bool
+    customer: CustomerRecord | None = None

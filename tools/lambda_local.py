@@ -1,0 +1,116 @@
+"""Run the template's functions in this process as Lambda would: the layer on sys.path, each
+function's module loaded by path under a unique name (every function's module is `app.py`), its
+environment from the template, and API Gateway REST proxy events built faithfully."""
+
+from __future__ import annotations
+
+import base64
+import importlib.util
+import os
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from tools import template
+
+LAYER_DIR = template.ROOT / "layers" / "ledger"
+STAGE = "stripe"
+Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
+
+
+def use_layer() -> None:
+    if str(LAYER_DIR) not in sys.path:
+        sys.path.insert(0, str(LAYER_DIR))
+
+
+def configure(function: str, table_name: str | None) -> None:
+    """The function's environment from the template (Globals first, then its own variables).
+    With `table_name` None, TABLE_NAME is left as it is (tests point it at their own table)."""
+    variables = template.environment(function, table_name or "")
+    if table_name is None:
+        variables.pop("TABLE_NAME", None)
+    os.environ.update(variables)
+
+
+def load_handler(function: str) -> Handler:
+    use_layer()
+    props = template.functions()[function]["Properties"]
+    module_name, attribute = props["Handler"].rsplit(".", 1)
+    path = template.ROOT / props["CodeUri"] / f"{module_name.replace('.', '/')}.py"
+    unique = f"functions.{function}.{module_name}"
+    module = sys.modules.get(unique)
+    if module is None:
+        spec = importlib.util.spec_from_file_location(unique, path)
+        assert spec and spec.loader
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[unique] = module
+        spec.loader.exec_module(module)
+    return getattr(module, attribute)
+
+
+class LambdaContext:
+    """The attributes of Lambda's context object that Powertools reads."""
+
+    def __init__(self, function: str, memory_mb: int = 256, timeout_s: int = 10) -> None:
+        self.function_name = function
+        self.function_version = "$LATEST"
+        self.memory_limit_in_mb = memory_mb
+        self.invoked_function_arn = f"arn:aws:lambda:us-east-1:000000000000:function:{function}"
+        self.aws_request_id = str(uuid.uuid4())
+        self.log_group_name = f"/aws/lambda/{function}"
+        self.log_stream_name = "local"
+        self._deadline = time.monotonic() + timeout_s
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self._deadline - time.monotonic()) * 1000))
+
+
+def api_event(
+    method: str,
+    path: str,
+    *,
+    resource: str,
+    path_parameters: dict[str, str] | None = None,
+    query: Iterable[tuple[str, str]] = (),
+    headers: Iterable[tuple[str, str]] = (),
+    body: bytes = b"",
+    authorizer: dict[str, Any] | None = None,
+    source_ip: str = "127.0.0.1",
+) -> dict[str, Any]:
+    """An API Gateway REST proxy event, as API Gateway builds it: multi-value maps plus their
+    last-value forms, a text body or base64 when it is not UTF-8."""
+    multi_query: dict[str, list[str]] = {}
+    for key, value in query:
+        multi_query.setdefault(key, []).append(value)
+    multi_headers: dict[str, list[str]] = {}
+    for key, value in headers:
+        multi_headers.setdefault(key, []).append(value)
+    try:
+        text, encoded = body.decode("utf-8"), False
+    except UnicodeDecodeError:
+        text, encoded = base64.b64encode(body).decode(), True
+    request_id = str(uuid.uuid4())
+    return {
+        "resource": resource,
+        "path": path,
+        "httpMethod": method,
+        "headers": {k: v[-1] for k, v in multi_headers.items()} or None,
+        "multiValueHeaders": multi_headers or None,
+        "queryStringParameters": {k: v[-1] for k, v in multi_query.items()} or None,
+        "multiValueQueryStringParameters": multi_query or None,
+        "pathParameters": path_parameters or None,
+        "stageVariables": None,
+        "requestContext": {
+            "resourcePath": resource, "httpMethod": method, "path": f"/{STAGE}{path}", "stage": STAGE,
+            "requestId": request_id, "extendedRequestId": request_id, "accountId": "000000000000",
+            "apiId": "local", "protocol": "HTTP/1.1", "requestTimeEpoch": int(time.time() * 1000),
+            "identity": {"sourceIp": source_ip,
+                         "userAgent": next((v[-1] for k, v in multi_headers.items() if k.lower() == "user-agent"),
+                                           None)},
+            "authorizer": authorizer,
+        },
+        "body": text or None,
+        "isBase64Encoded": encoded,
+    }

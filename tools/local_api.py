@@ -1,0 +1,151 @@
+"""`make run`: the API on http://127.0.0.1:3000 over DynamoDB Local, without Docker.
+
+Each HTTP request is matched against the routes of template.yaml, turned into an API Gateway REST
+proxy event and handed to the function the template routes it to, in API Gateway's order (route
+match, then the function). Requests run in forked worker processes, so concurrent requests run
+concurrently and never share logger or metrics state.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import sys
+from collections.abc import Iterator
+from typing import Any
+
+from werkzeug.exceptions import HTTPException
+from werkzeug.routing import Map, Rule
+from werkzeug.serving import run_simple
+from werkzeug.wrappers import Request, Response
+
+from tools import dynamodb_local, lambda_local, template
+
+DEFAULT_KEY = "sk_test_4eC39HqLyjWDarjtT1zdp7dc"
+TABLE_NAME = "ledger"
+MAX_REQUEST_BYTES = 10 * 1024 * 1024  # API Gateway's payload limit
+
+
+def _rule(route: template.Route) -> Rule:
+    path = route.path.replace("{", "<").replace("}", ">")
+    return Rule(path, methods=[route.method], endpoint=route, strict_slashes=True, merge_slashes=False)
+
+
+class LocalApi:
+    def __init__(self, table_name: str | None = TABLE_NAME) -> None:
+        self.table_name = table_name
+        self.routes = Map([_rule(r) for r in template.routes()])
+        self.handlers = {}
+        for route in template.routes():
+            lambda_local.configure(route.function, table_name)  # Powertools reads its env at import
+            self.handlers[route.function] = lambda_local.load_handler(route.function)
+
+    def warm(self) -> None:
+        """Create the DynamoDB client once before forking: each worker inherits it instead of paying
+        for its own (about 75 ms)."""
+        from ledger import dal
+
+        dal.client()
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        return self.dispatch(Request(environ))(environ, start_response)
+
+    def dispatch(self, request: Request) -> Response:
+        try:
+            route, path_parameters = self.routes.bind_to_environ(request.environ).match()
+        except HTTPException:
+            return unrecognized(request.method, request.path)
+        if (request.content_length or 0) > MAX_REQUEST_BYTES:
+            return _json(413, {"error": {"type": "invalid_request_error",
+                                         "message": "Request bodies are limited to 1000000 bytes."}})
+        event = lambda_local.api_event(
+            request.method, request.path, resource=route.path, path_parameters=path_parameters,
+            query=request.args.items(multi=True), headers=request.headers.items(),
+            body=request.get_data(cache=False), source_ip=request.remote_addr or "127.0.0.1",
+            authorizer={"mode": "test", "key_id": "local"},
+        )
+        lambda_local.configure(route.function, self.table_name)
+        result = self.handlers[route.function](event, lambda_local.LambdaContext(route.function))
+        response = Response(result.get("body") or "", status=result["statusCode"])
+        for name, value in (result.get("headers") or {}).items():
+            response.headers[name] = value
+        return response
+
+
+def unrecognized(method: str, path: str) -> Response:
+    """What API Gateway's MISSING_AUTHENTICATION_TOKEN gateway response answers (see template.yaml)."""
+    return _json(404, {"error": {"type": "invalid_request_error",
+                                 "message": f"Unrecognized request URL ({method}: {path}). Please see "
+                                            "https://stripe.com/docs or we can help at https://support.stripe.com/."}})
+
+
+def _json(status: int, body: dict[str, Any]) -> Response:
+    return Response(json.dumps(body), status=status, mimetype="application/json")
+
+
+@contextlib.contextmanager
+def database() -> Iterator[str]:
+    """The DynamoDB endpoint to use: AWS_ENDPOINT_URL_DYNAMODB, an in-process engine (DB=memory),
+    or DynamoDB Local persisted under .local/data (RESET=1 empties it)."""
+    if os.environ.get("AWS_ENDPOINT_URL_DYNAMODB"):
+        yield os.environ["AWS_ENDPOINT_URL_DYNAMODB"]
+    elif os.environ.get("DB") == "memory":
+        from moto.server import ThreadedMotoServer
+
+        port = dynamodb_local.free_port()
+        server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+        server.start()
+        try:
+            yield f"http://127.0.0.1:{port}"
+        finally:
+            server.stop()
+    else:
+        with dynamodb_local.shared_engine(reset=os.environ.get("RESET") == "1") as endpoint:
+            yield endpoint
+
+
+def main() -> int:
+    server_pid = os.getpid()
+
+    def on_term(*_: Any) -> None:
+        # The server runs its cleanup (which stops the engine); a forked worker just ends.
+        if os.getpid() == server_pid:
+            sys.exit(0)
+        os._exit(1)
+
+    signal.signal(signal.SIGTERM, on_term)
+    dynamodb_local.use_dummy_credentials()
+    port = int(os.environ.get("PORT", "3000"))
+    try:
+        with database() as endpoint:
+            os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = endpoint
+            dynamodb_local.create_ledger_table(endpoint, TABLE_NAME)
+            app = LocalApi()
+            app.warm()
+            # moto loses updates under concurrency: with it, requests are served one at a time.
+            processes = 1 if os.environ.get("DB") == "memory" else 16
+            print(f"ready http://127.0.0.1:{port} key={DEFAULT_KEY}", flush=True)
+            run_simple("127.0.0.1", port, app, processes=processes, threaded=False, use_reloader=False,
+                       request_handler=_QuietHandler)
+    except dynamodb_local.EngineUnavailable as problem:
+        print(f"cannot start: {problem}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+from werkzeug.serving import WSGIRequestHandler  # noqa: E402
+
+
+class _QuietHandler(WSGIRequestHandler):
+    """Access lines go to stderr; stdout carries the functions' JSON logs."""
+
+    def log(self, type: str, message: str, *args: Any) -> None:
+        sys.stderr.write(f"{self.address_string()} {message % args}\n")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
