@@ -62,7 +62,8 @@ def java() -> str:
 def start(port: int, data_dir: Path | None = None) -> subprocess.Popen[bytes]:
     """Start an engine: in memory, or persisted under `data_dir` (shared by all credentials/regions)."""
     engine = jar()
-    storage = ["-sharedDb", "-dbPath", str(data_dir)] if data_dir else ["-inMemory"]
+    # -sharedDb: one database whatever the credentials and region of the caller.
+    storage = ["-sharedDb", "-dbPath", str(data_dir)] if data_dir else ["-sharedDb", "-inMemory"]
     command = [java(), f"-Djava.library.path={engine.parent / 'DynamoDBLocal_lib'}", "-jar", str(engine),
                "-port", str(port), "-disableTelemetry", *storage]
     process = subprocess.Popen(command, cwd=engine.parent, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,

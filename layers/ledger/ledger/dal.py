@@ -315,3 +315,22 @@ def commit_transaction_edit(transaction: BalanceTransactionRecord, expected_revi
         if error.response["Error"]["Code"] == "TransactionCanceledException":
             raise StaleTransaction() from error
         raise
+
+
+# --- audit reads (operator tooling, never on a request path) ------------------------------------
+
+def whole_chain(mode: Mode, customer_id: str) -> list[BalanceTransactionRecord]:
+    """Every transaction of a customer in chain order (paged Query)."""
+    transactions: list[BalanceTransactionRecord] = []
+    arguments: dict[str, Any] = {
+        "TableName": table(), "ConsistentRead": True,
+        "KeyConditionExpression": "pk = :pk AND sk BETWEEN :low AND :high",
+        "ExpressionAttributeValues": {":pk": {"S": partition(mode, customer_id)}, ":low": {"S": TXN_PREFIX},
+                                      ":high": {"S": TXN_TOP}},
+    }
+    while True:
+        response = client().query(**arguments)
+        transactions.extend(_transaction(item) for item in response["Items"])
+        if "LastEvaluatedKey" not in response:
+            return transactions
+        arguments["ExclusiveStartKey"] = response["LastEvaluatedKey"]

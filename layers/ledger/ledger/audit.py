@@ -1,0 +1,40 @@
+"""The ledger's invariants, checked over one customer's chain. Used by the tests and by operators
+to audit a table: it reports every break it finds, it fixes nothing."""
+
+from ledger.models import BalanceTransactionRecord, CustomerRecord
+
+
+def chain_problems(customer: CustomerRecord, transactions: list[BalanceTransactionRecord]) -> list[str]:
+    """Every way `transactions` (in key order) break the chain of `customer`; empty when intact.
+
+    - sequence numbers run 1..n without gap or repeat, and the customer's sequence is n;
+    - in each currency, ending_balance[i] = ending_balance[i-1] + amount[i];
+    - `created` never goes backwards along the chain;
+    - each currency's balance on the customer equals its last ending_balance (= the sum of amounts).
+    """
+    problems: list[str] = []
+    where = f"{customer.mode}/{customer.id}"
+    running: dict[str, int] = {}
+    last_created = 0
+    seen_ids: set[str] = set()
+    for expected, txn in enumerate(transactions, start=1):
+        if txn.sequence != expected:
+            problems.append(f"{where}: transaction {txn.id} has sequence {txn.sequence}, expected {expected}")
+        if txn.id in seen_ids:
+            problems.append(f"{where}: transaction id {txn.id} appears twice")
+        seen_ids.add(txn.id)
+        if txn.created < last_created:
+            problems.append(f"{where}: {txn.id} created {txn.created} before its predecessor ({last_created})")
+        last_created = max(last_created, txn.created)
+        previous = running.get(txn.currency, 0)
+        if txn.ending_balance != previous + txn.amount:
+            problems.append(f"{where}: {txn.id} ends at {txn.ending_balance} but {previous} + {txn.amount} "
+                            f"= {previous + txn.amount} ({txn.currency})")
+        running[txn.currency] = previous + txn.amount
+    if customer.sequence != len(transactions):
+        problems.append(f"{where}: customer sequence is {customer.sequence} but the chain holds "
+                        f"{len(transactions)} transactions")
+    stored = {c: b for c, b in customer.balances.items() if b or c in running}
+    if stored != running:
+        problems.append(f"{where}: balances {stored} differ from the chain's sums {running}")
+    return problems
