@@ -92,7 +92,7 @@ def serving(endpoint: str) -> bool:
     try:
         client(endpoint).list_tables(Limit=1)
         return True
-    except Exception:  # noqa: BLE001 - any failure means "not yet"
+    except Exception:  # any failure means "not yet"
         return False
 
 

@@ -40,6 +40,8 @@ def write_customer(mode: Mode, customer_id: str, decide: Callable[[CustomerRecor
         if current is None or current.deleted:
             raise errors.no_such_customer(customer_id)
         change = decide(current)
+        if change.transaction is None and change.customer == current:
+            return change  # nothing changes: nothing is written
         try:
             dal.commit_customer(change.customer, current.version, change.transaction)
         except dal.StaleCustomer as stale:

@@ -47,7 +47,7 @@ def update(caller: Caller, customer_id: str, params: UpdateCustomer) -> chain.Ch
             return next_transaction(edited, amount=difference, currency=currency, kind="adjustment",
                                     source=source)
         if edited == current:
-            return chain.Change(current)  # nothing changes: nothing is written
+            return chain.Change(current)
         return chain.Change(edited.model_copy(update={"version": current.version + 1}))
 
     return chain.write_customer(caller.mode, customer_id, edit)

@@ -87,7 +87,8 @@ def error_response(error: errors.StripeError, request_id: str) -> dict[str, Any]
 
 def _unexpected(failure: Exception) -> errors.StripeError:
     """Throttling and timeouts of the database are worth a retry; anything else is our bug."""
-    code = getattr(failure, "response", {}).get("Error", {}).get("Code") if hasattr(failure, "response") else None
+    response = getattr(failure, "response", None)
+    code = response.get("Error", {}).get("Code") if isinstance(response, dict) else None
     if code in _THROTTLED or type(failure).__name__ in {"ConnectTimeoutError", "ReadTimeoutError",
                                                          "EndpointConnectionError", "ConnectionClosedError"}:
         logger.warning("database unavailable", extra={"error": type(failure).__name__, "code": code})

@@ -1,0 +1,93 @@
+"""End to end: the real `stripe` client and raw curl-style form requests against the local server."""
+
+import base64
+import json
+import urllib.error
+import urllib.parse
+import urllib.request
+
+import pytest
+
+from ledger import balance_transactions
+from ledger.models import Caller
+from ledger.params import CreateBalanceTransaction
+from tests.support.chains import assert_intact
+from tests.support.schemas import validate
+from tools.local_api import DEFAULT_KEY
+
+pytestmark = pytest.mark.dynamodb_local
+
+
+def test_seed_example_with_the_stripe_client(stripe_client):
+    stripe = stripe_client
+    customer = stripe.Customer.create(name="Jenny Rosen", email="jenny.rosen@example.com")
+    txn = stripe.Customer.create_balance_transaction(customer.id, amount=-500, currency="usd")
+    assert (txn.amount, txn.currency, txn.ending_balance, txn.type) == (-500, "usd", -500, "adjustment")
+    updated = stripe.Customer.modify_balance_transaction(customer.id, txn.id, metadata={"order_id": "6735"})
+    assert updated.metadata.to_dict() == {"order_id": "6735"}
+    fetched = stripe.Customer.retrieve_balance_transaction(customer.id, txn.id)
+    assert fetched.id == txn.id and fetched.metadata["order_id"] == "6735" and fetched.ending_balance == -500
+    validate(fetched.to_dict_recursive() if hasattr(fetched, "to_dict_recursive") else fetched.to_dict(),
+             "customer_balance_transaction")
+    assert stripe.Customer.retrieve(customer.id).balance == -500
+
+
+def test_stripe_client_errors(stripe_client):
+    stripe = stripe_client
+    customer = stripe.Customer.create()
+    with pytest.raises(stripe.InvalidRequestError) as missing:
+        stripe.Customer.create_balance_transaction(customer.id, currency="usd")
+    assert (missing.value.code, missing.value.param, missing.value.http_status) == ("parameter_missing", "amount",
+                                                                                   400)
+    with pytest.raises(stripe.InvalidRequestError) as unknown:
+        stripe.Customer.retrieve_balance_transaction("cus_nobody", "cbtxn_nothing")
+    assert (unknown.value.code, unknown.value.http_status) == ("resource_missing", 404)
+    deleted = stripe.Customer.delete(customer.id)
+    assert deleted.deleted is True
+    assert stripe.Customer.retrieve(customer.id).deleted is True
+
+
+def test_auto_paging_walks_a_thousand_transactions_both_ways(stripe_client, server_table):
+    stripe = stripe_client
+    customer = stripe.Customer.create()
+    params = CreateBalanceTransaction(amount=1, currency="usd")
+    for i in range(1000):  # seeded through the domain layer: 1,000 HTTP posts would only add time
+        balance_transactions.create(Caller(), customer.id, params.model_copy(update={"amount": i + 1}))
+    _, chain = assert_intact(customer.id)
+    newest_first = [t.id for t in reversed(chain)]
+
+    forward = [t.id for t in stripe.Customer.list_balance_transactions(customer.id, limit=100).auto_paging_iter()]
+    assert forward == newest_first
+
+    oldest = newest_first[-1]
+    backward_pages = stripe.Customer.list_balance_transactions(customer.id, limit=37, ending_before=oldest)
+    backward = [t.id for t in backward_pages.auto_paging_iter()]
+    assert backward == list(reversed(newest_first[:-1]))  # oldest-but-one up to the newest, no gap or repeat
+
+
+def _raw(server, method, path, fields=None, key=DEFAULT_KEY):
+    data = urllib.parse.urlencode(fields or []).encode() if method == "POST" else None
+    url = f"{server}{path}" + (f"?{urllib.parse.urlencode(fields or [])}" if method == "GET" and fields else "")
+    request = urllib.request.Request(url, data=data, method=method)
+    request.add_header("Authorization", "Basic " + base64.b64encode(f"{key}:".encode()).decode())
+    try:
+        with urllib.request.urlopen(request) as response:
+            return response.status, json.loads(response.read()), dict(response.headers)
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read()), dict(error.headers)
+
+
+def test_curl_style_form_requests(server):
+    status, customer, headers = _raw(server, "POST", "/v1/customers", [("email", "curl@example.com")])
+    assert status == 200 and headers["Request-Id"].startswith("req_")
+    path = f"/v1/customers/{customer['id']}/balance_transactions"
+    status, txn, _ = _raw(server, "POST", path, [("amount", "-500"), ("currency", "usd"),
+                                                 ("metadata[order_id]", "6735"), ("expand[]", "customer")])
+    assert status == 200 and txn["customer"]["balance"] == -500 and txn["metadata"] == {"order_id": "6735"}
+    status, page, _ = _raw(server, "GET", path, [("limit", "1"), ("created[gte]", str(txn["created"]))])
+    assert status == 200 and [t["id"] for t in page["data"]] == [txn["id"]]
+    assert page["url"] == path
+    status, error, _ = _raw(server, "POST", path, [("amount", "1.5"), ("currency", "usd")])
+    assert status == 400 and error["error"]["code"] == "parameter_invalid_integer"
+    status, error, _ = _raw(server, "GET", "/v1/unknown")
+    assert status == 404 and error["error"]["message"].startswith("Unrecognized request URL (GET: /v1/unknown)")

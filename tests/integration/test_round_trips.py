@@ -1,0 +1,49 @@
+"""DynamoDB round trips per operation (no Scan anywhere on a request path)."""
+
+import pytest
+
+from tests.support.round_trips import counted
+
+pytestmark = pytest.mark.dynamodb_local
+
+
+def test_round_trips_per_operation(api, ledger_table):
+    customer = api.customer(balance=5)
+    cid = customer["id"]
+    base = f"/v1/customers/{cid}/balance_transactions"
+    with counted() as calls:
+        txn = api.transaction(cid, -500, expand=["customer"])
+    assert calls == ["GetItem", "TransactWriteItems"]
+    with counted() as calls:
+        api.get(f"{base}/{txn['id']}", {"expand": ["customer"]})
+    assert calls == ["BatchGetItem"]
+    with counted() as calls:
+        page = api.get(base, {"limit": 1, "expand": ["data.customer"]}).body
+    assert calls == ["Query"] and page["has_more"]
+    with counted() as calls:
+        api.get(base, {"limit": 1, "starting_after": page["data"][0]["id"]})
+    assert calls == ["BatchGetItem", "Query"]
+    with counted() as calls:
+        api.get(base, {"created": {"gte": 0}})
+    assert calls == ["Query"]
+    with counted() as calls:
+        api.get(f"/v1/customers/{cid}")
+    assert calls == ["GetItem"]
+    with counted() as calls:
+        api.post(f"{base}/{txn['id']}", {"metadata": {"a": "b"}})
+    assert calls == ["BatchGetItem", "TransactWriteItems"]
+    with counted() as calls:
+        api.get("/v1/customers", {"limit": 3})
+    assert calls == ["Query", "BatchGetItem"]
+    with counted() as calls:
+        api.customer(balance=100)
+    assert calls == ["TransactWriteItems"]
+    with counted() as calls:
+        api.customer()
+    assert calls == ["PutItem"]
+    with counted() as calls:
+        api.post(f"/v1/customers/{cid}", {"name": "renamed"})
+    assert calls == ["GetItem", "PutItem"]
+    with counted() as calls:
+        api.post(f"/v1/customers/{cid}", {"name": "renamed"})
+    assert calls == ["GetItem"]  # nothing changes: nothing written
