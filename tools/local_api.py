@@ -23,7 +23,10 @@ from werkzeug.wrappers import Request, Response
 
 from tools import dynamodb_local, lambda_local, template
 
-DEFAULT_KEY = "sk_test_4eC39HqLyjWDarjtT1zdp7dc"
+DEFAULT_KEY = "sk_test_4eC39HqLyjWDarjtT1zdp7dc"  # the docs' sample key, so Stripe's examples work
+MISSING_KEY = ("You did not provide an API key. You need to provide your API key in the Authorization header, "
+               "using Bearer auth (e.g. 'Authorization: Bearer YOUR_SECRET_KEY'). See "
+               "https://stripe.com/docs/api#authentication for details, or we can help at https://support.stripe.com/.")
 TABLE_NAME = "ledger"
 MAX_REQUEST_BYTES = 10 * 1024 * 1024  # API Gateway's payload limit
 
@@ -38,6 +41,10 @@ class LocalApi:
         self.table_name = table_name
         self.routes = Map([_rule(r) for r in template.routes()])
         self.handlers = {}
+        self.authorizer = template.default_authorizer()
+        if self.authorizer:
+            lambda_local.configure(self.authorizer.function, table_name)
+            self.handlers[self.authorizer.function] = lambda_local.load_handler(self.authorizer.function)
         for route in template.routes():
             lambda_local.configure(route.function, table_name)  # Powertools reads its env at import
             self.handlers[route.function] = lambda_local.load_handler(route.function)
@@ -60,11 +67,14 @@ class LocalApi:
         if (request.content_length or 0) > MAX_REQUEST_BYTES:
             return _json(413, {"error": {"type": "invalid_request_error",
                                          "message": "Request bodies are limited to 1000000 bytes."}})
+        authorized = self.authorize(request, route)
+        if isinstance(authorized, Response):
+            return authorized
         event = lambda_local.api_event(
             request.method, request.path, resource=route.path, path_parameters=path_parameters,
             query=request.args.items(multi=True), headers=request.headers.items(),
             body=request.get_data(cache=False), source_ip=request.remote_addr or "127.0.0.1",
-            authorizer={"mode": "test", "key_id": "local"},
+            authorizer=authorized,
         )
         lambda_local.configure(route.function, self.table_name)
         result = self.handlers[route.function](event, lambda_local.LambdaContext(route.function))
@@ -72,6 +82,48 @@ class LocalApi:
         for name, value in (result.get("headers") or {}).items():
             response.headers[name] = value
         return response
+
+
+    def authorize(self, request: Request, route: template.Route) -> dict[str, Any] | Response:
+        """What API Gateway does with a TOKEN authorizer: no header is 401 without calling it; a Deny
+        is 401 with the message from its context (the ACCESS_DENIED gateway response); an Allow passes
+        its context on to the function."""
+        if self.authorizer is None:
+            return {"mode": "test"}
+        token = request.headers.get(self.authorizer.header)
+        if not token:
+            return _json(401, {"error": {"type": "invalid_request_error", "message": MISSING_KEY}})
+        stage_arn = f"arn:aws:execute-api:us-east-1:000000000000:local/{lambda_local.STAGE}"
+        method_arn = f"{stage_arn}/{request.method}{request.path}"
+        event = {"type": "TOKEN", "authorizationToken": token, "methodArn": method_arn}
+        function = self.authorizer.function
+        lambda_local.configure(function, self.table_name)
+        try:
+            decision = self.handlers[function](event, lambda_local.LambdaContext(function))
+            statement = decision["policyDocument"]["Statement"][0]
+        except Exception:  # API Gateway's AUTHORIZER_FAILURE
+            return _json(500, {"error": {"type": "api_error", "message": "An unexpected error occurred while "
+                                         "authenticating. Retry the request."}})
+        context = decision.get("context") or {}
+        if statement["Effect"] != "Allow" or not _covers(statement["Resource"], method_arn):
+            return _json(401, {"error": {"type": "invalid_request_error", "message": context.get("message", "")}})
+        return {"principalId": decision["principalId"], **context}
+
+
+def _covers(resource: str, method_arn: str) -> bool:
+    from fnmatch import fnmatchcase
+
+    return fnmatchcase(method_arn, resource)
+
+
+def seed_keys(secrets: str) -> list[str]:
+    """Store the keys of LOCAL_API_KEYS (comma-separated) as digests; returns them."""
+    from ledger import api_keys
+
+    keys = [k.strip() for k in secrets.split(",") if k.strip()]
+    for key in keys:
+        api_keys.register(key)
+    return keys
 
 
 def unrecognized(method: str, path: str) -> Response:
@@ -123,10 +175,12 @@ def main() -> int:
             os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = endpoint
             dynamodb_local.create_ledger_table(endpoint, TABLE_NAME)
             app = LocalApi()
+            keys = seed_keys(os.environ.get("LOCAL_API_KEYS") or DEFAULT_KEY)
             app.warm()
             # moto loses updates under concurrency: with it, requests are served one at a time.
             processes = 1 if os.environ.get("DB") == "memory" else 16
-            print(f"ready http://127.0.0.1:{port} key={DEFAULT_KEY}", flush=True)
+            test_keys = [k for k in keys if k.startswith("sk_test_")]
+            print(f"ready http://127.0.0.1:{port} key={(test_keys or keys)[0]}", flush=True)
             run_simple("127.0.0.1", port, app, processes=processes, threaded=False, use_reloader=False,
                        request_handler=_QuietHandler)
     except dynamodb_local.EngineUnavailable as problem:

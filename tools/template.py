@@ -112,3 +112,23 @@ def _resolve(value: Any, table_name: str) -> Any:
     if isinstance(value, dict):
         raise ValueError(f"cannot resolve {value} locally")
     return value
+
+
+@dataclass(frozen=True)
+class Authorizer:
+    function: str  # logical id of the authorizer's function
+    header: str  # the identity source (TOKEN authorizers read one header)
+    ttl_seconds: int
+
+
+def default_authorizer() -> Authorizer | None:
+    """The API's default Lambda authorizer, as API Gateway will run it."""
+    (api,) = resources("AWS::Serverless::Api").values()
+    auth = api["Properties"].get("Auth") or {}
+    name = auth.get("DefaultAuthorizer")
+    if not name:
+        return None
+    spec = auth["Authorizers"][name]
+    identity = spec.get("Identity") or {}
+    return Authorizer(function=spec["FunctionArn"]["Fn::GetAtt"][0], header=identity.get("Header", "Authorization"),
+                      ttl_seconds=int(identity.get("ReauthorizeEvery", 300)))

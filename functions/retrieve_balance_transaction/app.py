@@ -1,15 +1,12 @@
 """GET /v1/customers/{customer}/balance_transactions/{transaction}"""
 
-from typing import Any
-
 from ledger import balance_transactions
 from ledger.api import rendering
 from ledger.api.handler import ApiRequest, operation
+from ledger.models import BalanceTransactionRecord, CustomerRecord
 from ledger.params import RetrieveBalanceTransaction
 
 
-@operation(RetrieveBalanceTransaction)
-def lambda_handler(request: ApiRequest[RetrieveBalanceTransaction]) -> dict[str, Any]:
-    transaction, customer = balance_transactions.retrieve(
-        request.caller, request.path["customer"], request.path["transaction"])
-    return rendering.balance_transaction(transaction, customer, request.params.expand)
+@operation(RetrieveBalanceTransaction, render=rendering.transaction_view)
+def lambda_handler(request: ApiRequest[RetrieveBalanceTransaction]) -> tuple[BalanceTransactionRecord, CustomerRecord]:
+    return balance_transactions.retrieve(request.caller, request.path["customer"], request.path["transaction"])

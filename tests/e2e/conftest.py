@@ -9,6 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.support.api import LIVE_KEY, _app
 from tools import dynamodb_local
 from tools.local_api import DEFAULT_KEY, TABLE_NAME
 
@@ -16,7 +17,8 @@ from tools.local_api import DEFAULT_KEY, TABLE_NAME
 @pytest.fixture(scope="session")
 def server(dynamodb_endpoint: str) -> Iterator[str]:
     port = dynamodb_local.free_port()
-    env = {**os.environ, "PORT": str(port), "AWS_ENDPOINT_URL_DYNAMODB": dynamodb_endpoint}
+    env = {**os.environ, "PORT": str(port), "AWS_ENDPOINT_URL_DYNAMODB": dynamodb_endpoint,
+           "LOCAL_API_KEYS": f"{DEFAULT_KEY},{LIVE_KEY}"}
     process = subprocess.Popen([sys.executable, "-m", "tools.local_api"], env=env, cwd=dynamodb_local.ROOT,
                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     ready = process.stdout.readline().strip()
@@ -52,3 +54,18 @@ def server_table(server: str, dynamodb_endpoint: str) -> Iterator[str]:
     _point_ledger_at(TABLE_NAME, dynamodb_endpoint)
     yield TABLE_NAME
     _point_ledger_at("ledger-test", None)
+
+
+@pytest.fixture
+def in_process_server(ledger_table: str) -> Iterator[str]:
+    """The same app served from a thread of the test process, so a test can inject faults into the
+    layer the handlers use (a subprocess server is out of reach)."""
+    import threading
+
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", dynamodb_local.free_port(), _app(), threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()

@@ -27,11 +27,11 @@ def test_a_conflict_is_retried_from_the_returned_state(api, ledger_table, monkey
     real_commit = dal.commit_customer
     interfered = []
 
-    def commit_after_a_rival(customer_record, expected_version, transaction=None):
+    def commit_after_a_rival(*args, **kwargs):
         if not interfered:  # a rival writer commits between our read and our write, once
             interfered.append(True)
             api.transaction(customer["id"], 7)
-        return real_commit(customer_record, expected_version, transaction)
+        return real_commit(*args, **kwargs)
 
     monkeypatch.setattr(dal, "commit_customer", commit_after_a_rival)
     mine = api.transaction(customer["id"], 100)

@@ -9,7 +9,10 @@ from urllib.parse import urlencode
 
 from werkzeug.test import Client
 
-from tools.local_api import LocalApi
+from tools.local_api import DEFAULT_KEY, LocalApi
+
+TEST_KEY = DEFAULT_KEY
+LIVE_KEY = "sk_live_" + "51HqLyjWDarjtT1zdp7dcLiveModeKey0000"
 
 
 @cache
@@ -50,8 +53,11 @@ def form(params: dict[str, Any] | list[tuple[str, str]]) -> str:
 
 
 class Api:
-    def __init__(self) -> None:
+    """Requests authenticate with `key` (Bearer) unless a test passes its own Authorization header."""
+
+    def __init__(self, key: str | None = TEST_KEY) -> None:
         self.client = Client(_app())
+        self.key = key
 
     def request(self, method: str, path: str, params: Any = None, *, raw_body: bytes | str | None = None,
                 headers: dict[str, str] | None = None, content_type: str | None = None) -> Reply:
@@ -62,8 +68,10 @@ class Api:
             data = form(params)
         if raw_body is not None:
             data = raw_body
+        sent = {"Authorization": f"Bearer {self.key}"} if self.key else {}
+        sent.update(headers or {})
         response = self.client.open(
-            path, method=method, query_string=query, data=data, headers=headers or {},
+            path, method=method, query_string=query, data=data, headers=sent,
             content_type=content_type or "application/x-www-form-urlencoded")
         return Reply(response.status_code, json.loads(response.get_data(as_text=True)), dict(response.headers))
 

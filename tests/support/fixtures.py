@@ -7,10 +7,17 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.support.api import Api
+from tests.support.api import LIVE_KEY, TEST_KEY, Api
 from tools import dynamodb_local
 
 _tables = itertools.count()
+
+
+def _seed_keys() -> None:
+    from ledger import api_keys
+
+    api_keys.register(TEST_KEY)
+    api_keys.register(LIVE_KEY)
 
 
 def _point_ledger_at(table_name: str, endpoint: str | None) -> None:
@@ -45,6 +52,7 @@ def ledger_table(dynamodb_endpoint: str) -> Iterator[str]:
     name = f"ledger-{os.getpid()}-{next(_tables)}"
     dynamodb_local.create_ledger_table(dynamodb_endpoint, name)
     _point_ledger_at(name, dynamodb_endpoint)
+    _seed_keys()
     yield name
     dynamodb_local.client(dynamodb_endpoint).delete_table(TableName=name)
     _point_ledger_at("ledger-test", None)
@@ -62,6 +70,7 @@ def moto_table() -> Iterator[str]:
         from tools import template
 
         boto3.client("dynamodb").create_table(**template.create_table_arguments("ledger-moto"))
+        _seed_keys()
         yield "ledger-moto"
     _point_ledger_at("ledger-test", None)
 

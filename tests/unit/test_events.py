@@ -13,8 +13,9 @@ EVENTS = template.ROOT / "events"
 
 
 def _event_files():
-    return {json.loads(p.read_text())["requestContext"]["resourcePath"] + " " + json.loads(p.read_text())[
-        "httpMethod"]: p for p in EVENTS.glob("*.json")}
+    events = {p: json.loads(p.read_text()) for p in EVENTS.glob("*.json")}
+    return {f"{e['requestContext']['resourcePath']} {e['httpMethod']}": p for p, e in events.items()
+            if "requestContext" in e}
 
 
 def test_every_route_has_an_event():
@@ -49,3 +50,10 @@ def test_event_runs_through_its_handler(moto_table, route):
     assert result["statusCode"] == 200, result["body"]
     assert result["headers"]["Request-Id"].startswith("req_")
     assert json.loads(result["body"])
+
+
+def test_authorizer_event_allows_the_seeded_sample_key(moto_table):
+    event = json.loads((EVENTS / "authorizer.json").read_text())
+    decision = lambda_local.load_handler("AuthorizerFunction")(event, lambda_local.LambdaContext("AuthorizerFunction"))
+    assert decision["policyDocument"]["Statement"][0]["Effect"] == "Allow"
+    assert decision["context"]["mode"] == "test"

@@ -148,3 +148,33 @@ def test_layer_requirements_match_project_dependencies():
 
 def test_python_version_supported():
     assert sys.version_info >= (3, 11)
+
+
+def test_every_route_sits_behind_the_cached_key_authorizer():
+    api = template.load()["Resources"]["LedgerApi"]["Properties"]
+    auth = api["Auth"]
+    assert auth["DefaultAuthorizer"] == "ApiKeyAuthorizer"
+    authorizer = auth["Authorizers"]["ApiKeyAuthorizer"]
+    assert authorizer["FunctionArn"] == {"Fn::GetAtt": ["AuthorizerFunction", "Arn"]}
+    assert authorizer["FunctionPayloadType"] == "TOKEN"
+    assert 0 < authorizer["Identity"]["ReauthorizeEvery"] <= 60
+    body = next(v for v in transformed()["Resources"].values() if v["Type"] == "AWS::ApiGateway::RestApi")
+    for path, methods in body["Properties"]["Body"]["paths"].items():
+        for method, spec in methods.items():
+            assert spec.get("security") == [{"ApiKeyAuthorizer": []}], (method, path)
+
+
+def test_auth_gateway_responses_are_stripe_401s():
+    responses = template.load()["Resources"]["LedgerApi"]["Properties"]["GatewayResponses"]
+    assert responses["UNAUTHORIZED"]["StatusCode"] == "401"
+    assert "You did not provide an API key" in responses["UNAUTHORIZED"]["ResponseTemplates"]["application/json"]
+    assert responses["ACCESS_DENIED"]["StatusCode"] == "401"
+    assert "$context.authorizer.message" in responses["ACCESS_DENIED"]["ResponseTemplates"]["application/json"]
+    assert responses["DEFAULT_5XX"]["ResponseTemplates"]["application/json"].startswith('{"error":{"type":"api_error"')
+
+
+def test_authorizer_reads_keys_only_and_has_an_error_alarm():
+    assert _role_actions("AuthorizerFunction") == {"dynamodb:GetItem"}
+    alarms = template.resources("AWS::CloudWatch::Alarm").values()
+    assert any(a["Properties"]["MetricName"] == "Errors" and a["Properties"]["Dimensions"][0]["Value"] == {
+        "Ref": "AuthorizerFunction"} for a in alarms)

@@ -3,6 +3,7 @@ its description and metadata, and paging through a chain."""
 
 from ledger import chain, clock, dal, errors, ids
 from ledger.config import MAX_AMOUNT
+from ledger.idempotency import Claim
 from ledger.models import BalanceTransactionRecord, Caller, CustomerRecord, Page, Source
 from ledger.params import CreateBalanceTransaction, ListBalanceTransactions, UpdateBalanceTransaction
 
@@ -43,7 +44,9 @@ def next_transaction(
     return chain.Change(customer, transaction)
 
 
-def create(caller: Caller, customer_id: str, params: CreateBalanceTransaction) -> chain.Change:
+def create(
+    caller: Caller, customer_id: str, params: CreateBalanceTransaction, claim: Claim | None = None
+) -> chain.Change:
     metadata = params.metadata.apply({}) if params.metadata else {}
     source = Source(origin="api", request_id=caller.request_id, key_id=caller.key_id)
 
@@ -51,43 +54,58 @@ def create(caller: Caller, customer_id: str, params: CreateBalanceTransaction) -
         return next_transaction(current, amount=params.amount, currency=params.currency, kind="adjustment",
                                 source=source, description=params.description, metadata=metadata)
 
-    return chain.write_customer(caller.mode, customer_id, post)
+    return chain.write_customer(caller.mode, customer_id, post, claim)
 
 
 def retrieve(caller: Caller, customer_id: str, txn_id: str) -> tuple[BalanceTransactionRecord, CustomerRecord]:
     """One consistent read of the customer and the transaction together."""
-    position = ids.transaction_position(txn_id)
-    if position is None:
-        customer, transaction = dal.get_customer(caller.mode, customer_id), None
-    else:
-        customer, transaction = dal.get_customer_and_transaction(caller.mode, customer_id, *position)
+    transaction, customer, _ = _read(caller, customer_id, txn_id)
+    return transaction, customer
+
+
+def _read(
+    caller: Caller, customer_id: str, txn_id: str, claim: Claim | None = None
+) -> tuple[BalanceTransactionRecord, CustomerRecord, dal.Snapshot]:
+    claim_key = (claim.namespace, claim.key) if claim is not None else None
+    snapshot = dal.read(caller.mode, customer_id, ids.transaction_position(txn_id), claim_key)
+    customer, transaction = snapshot.customer, snapshot.transaction
+    if claim is not None:
+        claim.check(snapshot.claim)
     if customer is None or customer.deleted:
         raise errors.no_such_customer(customer_id)
     if transaction is None or transaction.id != txn_id:
         raise errors.no_such_transaction(txn_id)
-    return transaction, customer
+    return transaction, customer, snapshot
 
 
 def update(
-    caller: Caller, customer_id: str, txn_id: str, params: UpdateBalanceTransaction
-) -> tuple[BalanceTransactionRecord, CustomerRecord]:
-    """Edit description and metadata only; retried while another edit of the same transaction wins."""
+    caller: Caller, customer_id: str, txn_id: str, params: UpdateBalanceTransaction, claim: Claim | None = None
+) -> chain.Change:
+    """Edit description and metadata only; retried while another edit of the same transaction wins.
+    The result carries the edited transaction (amount, currency and balances never change)."""
     fields = params.model_fields_set
     for _ in range(20):
-        transaction, customer = retrieve(caller, customer_id, txn_id)
+        transaction, customer, _ = _read(caller, customer_id, txn_id, claim)
         edited = transaction.model_copy(update={
             "description": params.description if "description" in fields else transaction.description,
             "metadata": params.metadata.apply(transaction.metadata) if params.metadata else transaction.metadata,
+            "revision": transaction.revision + 1,
         })
-        if edited == transaction:
-            return transaction, customer
+        outcome = chain.Change(customer, edited)
         try:
-            dal.commit_transaction_edit(edited, transaction.revision)
+            if edited.model_copy(update={"revision": transaction.revision}) == transaction:
+                if claim is not None:
+                    dal.commit_claim(claim.record(outcome))
+                return chain.Change(customer, transaction)  # nothing changes: nothing but the claim written
+            dal.commit_transaction_edit(edited, transaction.revision,
+                                        claim.record(outcome) if claim is not None else None)
+        except dal.ClaimTaken:
+            raise chain.settle_claim_race(caller.mode, claim) from None
         except dal.CustomerGone:
             raise errors.no_such_customer(customer_id) from None
         except dal.StaleTransaction:
             continue
-        return edited.model_copy(update={"revision": transaction.revision + 1}), customer
+        return outcome
     raise errors.lock_timeout()
 
 
@@ -138,11 +156,7 @@ def _customer_and_cursor(
     caller: Caller, customer_id: str, cursor_id: str, params: ListBalanceTransactions
 ) -> tuple[CustomerRecord, str]:
     param = "starting_after" if params.starting_after else "ending_before"
-    position = ids.transaction_position(cursor_id)
-    if position is None:
-        customer, cursor = dal.get_customer(caller.mode, customer_id), None
-    else:
-        customer, cursor = dal.get_customer_and_transaction(caller.mode, customer_id, *position)
+    customer, cursor, _ = dal.read(caller.mode, customer_id, ids.transaction_position(cursor_id))
     customer = _live(customer, customer_id)
     if cursor is None or cursor.id != cursor_id:
         raise errors.no_such_transaction(cursor_id, param=param)

@@ -5,6 +5,9 @@ conditioned on the version it read. Two writers that read the same version canno
 two transactions of a customer ever share a predecessor. A loser retries from the state the engine
 handed back (or re-reads it) after a full-jitter backoff; when its time budget is spent it answers
 429 lock_timeout, having written nothing.
+
+A request with an idempotency key commits its record in the same transaction: a retry of a committed
+request, or a concurrent request with the same key, finds the record and replays it.
 """
 
 import random
@@ -14,6 +17,7 @@ from dataclasses import dataclass
 
 from ledger import dal, errors
 from ledger.config import settings
+from ledger.idempotency import Claim, key_in_use
 from ledger.models import BalanceTransactionRecord, CustomerRecord, Mode
 from ledger.observability import count
 
@@ -23,27 +27,38 @@ BACKOFF_CAP_SECONDS = 0.2
 
 @dataclass(frozen=True)
 class Change:
-    """A customer's next state and the transaction recording it (None for edits without money)."""
+    """A customer's next state and the transaction it records (None for changes without money)."""
 
     customer: CustomerRecord
     transaction: BalanceTransactionRecord | None = None
 
 
-def write_customer(mode: Mode, customer_id: str, decide: Callable[[CustomerRecord], Change]) -> Change:
+def write_customer(
+    mode: Mode, customer_id: str, decide: Callable[[CustomerRecord], Change], claim: Claim | None = None
+) -> Change:
     """Apply `decide` to the live customer and commit the result, retrying on version conflicts.
 
     `decide` must be pure: it may run several times, and may raise a StripeError to refuse.
     """
     deadline = time.monotonic() + settings().write_budget_seconds
-    current = dal.get_customer(mode, customer_id)
+    snapshot = dal.read(mode, customer_id, claim=_claim_key(claim))
+    if claim is not None:
+        claim.check(snapshot.claim)
+    current = snapshot.customer
     for attempt in range(10_000):
         if current is None or current.deleted:
             raise errors.no_such_customer(customer_id)
         change = decide(current)
-        if change.transaction is None and change.customer == current:
-            return change  # nothing changes: nothing is written
+        unchanged = change.transaction is None and change.customer == current
         try:
-            dal.commit_customer(change.customer, current.version, change.transaction)
+            if unchanged:
+                if claim is not None:
+                    dal.commit_claim(claim.record(change))
+                return change  # nothing changes: nothing but the claim is written
+            record = claim.record(change) if claim is not None else None
+            dal.commit_customer(change.customer, current.version, change.transaction, record)
+        except dal.ClaimTaken:
+            raise settle_claim_race(mode, claim) from None
         except dal.StaleCustomer as stale:
             count("VersionConflictsRetried")
             pause = random.uniform(0, min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2**attempt))
@@ -59,9 +74,30 @@ def write_customer(mode: Mode, customer_id: str, decide: Callable[[CustomerRecor
     raise errors.lock_timeout()
 
 
-def create_customer(change: Change) -> Change:
+def create_customer(change: Change, claim: Claim | None = None) -> Change:
     """Commit a new customer (and its `initial` transaction) in one write."""
-    dal.commit_customer(change.customer, None, change.transaction)
+    if claim is not None:
+        claim.check(dal.read(change.customer.mode, claim=_claim_key(claim)).claim)
+    try:
+        dal.commit_customer(change.customer, None, change.transaction,
+                            claim.record(change) if claim is not None else None)
+    except dal.ClaimTaken:
+        raise settle_claim_race(change.customer.mode, claim) from None
     if change.transaction is not None:
         count("BalanceTransactionsCreated")
     return change
+
+
+def settle_claim_race(mode: Mode, claim: Claim | None) -> Exception:
+    """Another request committed this key first: replay it (or refuse other parameters). Returns the
+    exception to raise; if its record is already gone, the key is reported busy."""
+    assert claim is not None
+    try:
+        claim.check(dal.read(mode, claim=_claim_key(claim)).claim)
+    except Exception as settled:  # Replay or idempotency_error
+        return settled
+    return key_in_use(claim.key)
+
+
+def _claim_key(claim: Claim | None) -> tuple[str, str] | None:
+    return (claim.namespace, claim.key) if claim is not None else None

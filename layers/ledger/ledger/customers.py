@@ -4,13 +4,14 @@
 from ledger import chain, clock, dal, errors, ids
 from ledger.balance_transactions import next_transaction
 from ledger.config import MAX_AMOUNT, settings
+from ledger.idempotency import Claim
 from ledger.models import Caller, CustomerRecord, Page, Source
 from ledger.params import CreateCustomer, CustomerFields, ListCustomers, UpdateCustomer
 
 _PROFILE_FIELDS = ("name", "email", "description", "phone")
 
 
-def create(caller: Caller, params: CreateCustomer) -> chain.Change:
+def create(caller: Caller, params: CreateCustomer, claim: Claim | None = None) -> chain.Change:
     blank = CustomerRecord(
         id=ids.customer_id(), mode=caller.mode, created=clock.now(), version=0,
         invoice_prefix=ids.invoice_prefix(),
@@ -18,10 +19,10 @@ def create(caller: Caller, params: CreateCustomer) -> chain.Change:
         **{f: getattr(params, f) for f in _PROFILE_FIELDS},
     )
     if not params.balance:
-        return chain.create_customer(chain.Change(blank.model_copy(update={"version": 1})))
+        return chain.create_customer(chain.Change(blank.model_copy(update={"version": 1})), claim)
     source = Source(origin="customer_create", request_id=caller.request_id, key_id=caller.key_id)
     return chain.create_customer(next_transaction(
-        blank, amount=params.balance, currency=settings().default_currency, kind="initial", source=source))
+        blank, amount=params.balance, currency=settings().default_currency, kind="initial", source=source), claim)
 
 
 def retrieve(caller: Caller, customer_id: str) -> CustomerRecord:
@@ -32,7 +33,7 @@ def retrieve(caller: Caller, customer_id: str) -> CustomerRecord:
     return customer
 
 
-def update(caller: Caller, customer_id: str, params: UpdateCustomer) -> chain.Change:
+def update(caller: Caller, customer_id: str, params: UpdateCustomer, claim: Claim | None = None) -> chain.Change:
     source = Source(origin="customer_update", request_id=caller.request_id, key_id=caller.key_id)
 
     def edit(current: CustomerRecord) -> chain.Change:
@@ -50,7 +51,7 @@ def update(caller: Caller, customer_id: str, params: UpdateCustomer) -> chain.Ch
             return chain.Change(current)
         return chain.Change(edited.model_copy(update={"version": current.version + 1}))
 
-    return chain.write_customer(caller.mode, customer_id, edit)
+    return chain.write_customer(caller.mode, customer_id, edit, claim)
 
 
 def _with_profile(current: CustomerRecord, params: CustomerFields) -> CustomerRecord:
@@ -60,14 +61,14 @@ def _with_profile(current: CustomerRecord, params: CustomerFields) -> CustomerRe
     return current.model_copy(update=changes)
 
 
-def delete(caller: Caller, customer_id: str) -> CustomerRecord:
+def delete(caller: Caller, customer_id: str, claim: Claim | None = None) -> chain.Change:
     """Mark the customer deleted (conditioned on its version, like every customer write); its ledger
     is kept forever."""
 
     def mark(current: CustomerRecord) -> chain.Change:
         return chain.Change(current.model_copy(update={"deleted": True, "version": current.version + 1}))
 
-    return chain.write_customer(caller.mode, customer_id, mark).customer
+    return chain.write_customer(caller.mode, customer_id, mark, claim)
 
 
 def list_page(caller: Caller, params: ListCustomers) -> Page:

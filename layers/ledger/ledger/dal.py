@@ -4,6 +4,9 @@ One table holds everything, every key scoped by mode (test/live):
 
 - customer:            pk ``{mode}#{cus_id}``  sk ``~customer``
 - balance transaction: pk ``{mode}#{cus_id}``  sk ``txn#{created:010d}#{sequence:012d}``
+- idempotency record:  pk ``{mode}#idem#{key}`` (client keys) or ``{mode}#sysidem#{key}`` (keys the
+  system derives itself; no client key can reach them)  sk ``idempotency``; TTL ``expires_at``
+- API key:             pk ``apikeys``  sk ``{sha256 digest}`` (one small partition: listed by Query)
 
 A customer's transactions sort by (created, sequence), which is chain order because `created` never
 goes backwards along a chain, and the customer item sorts just after its newest transaction: one
@@ -17,12 +20,14 @@ import random
 import time
 from collections.abc import Iterable
 from functools import cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from ledger.config import settings
-from ledger.models import BalanceTransactionRecord, CustomerRecord, Mode
+from ledger.models import ApiKeyRecord, BalanceTransactionRecord, CustomerRecord, IdempotencyRecord, Mode
 
 CUSTOMER_SK = "~customer"
+IDEMPOTENCY_SK = "idempotency"
+API_KEYS_PK = "apikeys"
 TXN_PREFIX = "txn#"
 TXN_TOP = "txn#~"  # above every transaction key, below the customer's
 CUSTOMERS_BY_CREATED = "customers_by_created"
@@ -43,6 +48,10 @@ class StaleTransaction(Exception):
 
 class CustomerGone(Exception):
     """The customer was deleted (or never existed) when a write checked for it."""
+
+
+class ClaimTaken(Exception):
+    """Another request committed with the same idempotency key first."""
 
 
 @cache
@@ -77,6 +86,11 @@ def created_floor_sk(created: int) -> str:
 def created_ceiling_sk(created: int) -> str:
     """Highest transaction key created at or before `created`."""
     return f"{TXN_PREFIX}{created:010d}#~" if created >= 0 else TXN_PREFIX
+
+
+def claim_key(mode: Mode, namespace: str, key: str) -> dict[str, Any]:
+    prefix = "idem" if namespace == "client" else "sysidem"
+    return {"pk": {"S": f"{mode}#{prefix}#{key}"}, "sk": {"S": IDEMPOTENCY_SK}}
 
 
 def _customer_index_sk(record: CustomerRecord) -> str:
@@ -136,6 +150,17 @@ def transaction_item(record: BalanceTransactionRecord) -> dict[str, Any]:
     return _item(attributes)
 
 
+def claim_item(record: IdempotencyRecord) -> dict[str, Any]:
+    return {**claim_key(record.mode, record.namespace, record.key), **_item(record.model_dump())}
+
+
+def _claim_put(record: IdempotencyRecord) -> dict[str, Any]:
+    """Put the record unless a live one holds the key (an expired one may be replaced)."""
+    return {"TableName": table(), "Item": claim_item(record),
+            "ConditionExpression": "attribute_not_exists(pk) OR expires_at <= :now",
+            "ExpressionAttributeValues": {":now": {"N": str(record.created)}}}
+
+
 def _customer(item: dict[str, Any] | None) -> CustomerRecord | None:
     return CustomerRecord.model_validate(_plain(item)) if item else None
 
@@ -155,22 +180,38 @@ def get_customer(mode: Mode, customer_id: str) -> CustomerRecord | None:
     return _customer(client().get_item(TableName=table(), Key=key, ConsistentRead=True).get("Item"))
 
 
-def get_transaction(mode: Mode, customer_id: str, created: int, sequence: int) -> BalanceTransactionRecord | None:
-    key = {"pk": {"S": partition(mode, customer_id)}, "sk": {"S": transaction_sk(created, sequence)}}
-    item = client().get_item(TableName=table(), Key=key, ConsistentRead=True).get("Item")
-    return _transaction(item) if item else None
+class Snapshot(NamedTuple):
+    customer: CustomerRecord | None
+    transaction: BalanceTransactionRecord | None
+    claim: IdempotencyRecord | None
 
 
-def get_customer_and_transaction(
-    mode: Mode, customer_id: str, created: int, sequence: int
-) -> tuple[CustomerRecord | None, BalanceTransactionRecord | None]:
-    """Both in one round trip (a consistent BatchGetItem)."""
-    pk = {"S": partition(mode, customer_id)}
-    keys = [{"pk": pk, "sk": {"S": CUSTOMER_SK}}, {"pk": pk, "sk": {"S": transaction_sk(created, sequence)}}]
-    items = _batch_get(keys)
-    customer = next((i for i in items if _is_customer(i)), None)
-    txn = next((i for i in items if not _is_customer(i)), None)
-    return _customer(customer), (_transaction(txn) if txn else None)
+def read(
+    mode: Mode,
+    customer_id: str | None = None,
+    position: tuple[int, int] | None = None,
+    claim: tuple[str, str] | None = None,
+) -> Snapshot:
+    """A customer, one of its transactions (by position) and an idempotency record (namespace, key),
+    whichever are asked for, in one round trip: GetItem for one, a consistent BatchGetItem for more."""
+    keys = []
+    if customer_id is not None:
+        keys.append({"pk": {"S": partition(mode, customer_id)}, "sk": {"S": CUSTOMER_SK}})
+        if position is not None:
+            keys.append({"pk": {"S": partition(mode, customer_id)}, "sk": {"S": transaction_sk(*position)}})
+    if claim is not None:
+        keys.append(claim_key(mode, *claim))
+    if len(keys) == 1:
+        found = client().get_item(TableName=table(), Key=keys[0], ConsistentRead=True).get("Item")
+        items = [found] if found else []
+    else:
+        items = _batch_get(keys) if keys else []
+    by_sk: dict[str, dict[str, Any]] = {i["sk"]["S"]: i for i in items}
+    customer = by_sk.pop(CUSTOMER_SK, None)
+    saved = by_sk.pop(IDEMPOTENCY_SK, None)
+    transaction = next(iter(by_sk.values()), None)
+    return Snapshot(_customer(customer), _transaction(transaction) if transaction else None,
+                    IdempotencyRecord.model_validate(_plain(saved)) if saved else None)
 
 
 def _batch_get(keys: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -244,35 +285,54 @@ def commit_customer(
     customer: CustomerRecord,
     expected_version: int | None,
     transaction: BalanceTransactionRecord | None = None,
+    claim: IdempotencyRecord | None = None,
 ) -> None:
     """Write the customer's new state, conditioned on the version it was derived from (None: new
-    customer), together with the balance transaction it records, atomically.
+    customer), together with the balance transaction it records and the idempotency record that
+    guards the request, atomically.
 
-    Raises StaleCustomer when another write got there first.
+    Raises ClaimTaken when the idempotency key was committed by another request first, StaleCustomer
+    when another write to the customer got there first.
     """
     from botocore.exceptions import ClientError
 
     put = {"TableName": table(), "Item": customer_item(customer), **_version_condition(expected_version)}
     try:
-        if transaction is None:
+        if transaction is None and claim is None:
             client().put_item(**put, ReturnValuesOnConditionCheckFailure="ALL_OLD")
             return
-        txn_put = {"TableName": table(), "Item": transaction_item(transaction),
-                   "ConditionExpression": "attribute_not_exists(pk)"}
-        client().transact_write_items(TransactItems=[
-            {"Put": {**put, "ReturnValuesOnConditionCheckFailure": "ALL_OLD"}},
-            {"Put": txn_put},
-        ])
+        items: list[dict[str, Any]] = [{"Put": {**put, "ReturnValuesOnConditionCheckFailure": "ALL_OLD"}}]
+        if transaction is not None:
+            items.append({"Put": {"TableName": table(), "Item": transaction_item(transaction),
+                                  "ConditionExpression": "attribute_not_exists(pk)"}})
+        if claim is not None:
+            items.append({"Put": _claim_put(claim)})
+        client().transact_write_items(TransactItems=items)
     except ClientError as error:
-        raise _stale_or_raise(error) from error
+        raise _stale_or_raise(error, claim_index=2 if transaction is not None else 1) from error
 
 
-def _stale_or_raise(error: Any) -> Exception:
+def commit_claim(claim: IdempotencyRecord) -> None:
+    """Save the outcome of a request that changed nothing (so a retry with other parameters is refused)."""
+    from botocore.exceptions import ClientError
+
+    try:
+        client().put_item(**_claim_put(claim))
+    except ClientError as error:
+        if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+            raise ClaimTaken() from error
+        raise
+
+
+def _stale_or_raise(error: Any, claim_index: int | None = None) -> Exception:
     code = error.response["Error"]["Code"]
     if code == "ConditionalCheckFailedException":
         return StaleCustomer(_customer(error.response.get("Item")))
     if code == "TransactionCanceledException":
         reasons = error.response.get("CancellationReasons", [])
+        if claim_index is not None and len(reasons) > claim_index and (
+                reasons[claim_index].get("Code") == "ConditionalCheckFailed"):
+            return ClaimTaken()
         first = reasons[0] if reasons else {}
         if first.get("Code") == "ConditionalCheckFailed":
             return StaleCustomer(_customer(first.get("Item")))
@@ -283,7 +343,9 @@ def _stale_or_raise(error: Any) -> Exception:
     return error
 
 
-def commit_transaction_edit(transaction: BalanceTransactionRecord, expected_revision: int) -> None:
+def commit_transaction_edit(
+    transaction: BalanceTransactionRecord, expected_revision: int, claim: IdempotencyRecord | None = None
+) -> None:
     """Replace a transaction's description and metadata, if its customer still exists and nobody
     edited it since `expected_revision`. Amount, currency and balances are never rewritten here."""
     from botocore.exceptions import ClientError
@@ -307,9 +369,12 @@ def commit_transaction_edit(transaction: BalanceTransactionRecord, expected_revi
                     ":next": {"N": str(expected_revision + 1)}, ":expected": {"N": str(expected_revision)},
                 },
             }},
+            *([{"Put": _claim_put(claim)}] if claim is not None else []),
         ])
     except ClientError as error:
         reasons = error.response.get("CancellationReasons") or [{}, {}]
+        if len(reasons) > 2 and reasons[2].get("Code") == "ConditionalCheckFailed":
+            raise ClaimTaken() from error
         if reasons[0].get("Code") == "ConditionalCheckFailed":
             raise CustomerGone() from error
         if error.response["Error"]["Code"] == "TransactionCanceledException":
@@ -334,3 +399,46 @@ def whole_chain(mode: Mode, customer_id: str) -> list[BalanceTransactionRecord]:
         if "LastEvaluatedKey" not in response:
             return transactions
         arguments["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+
+# --- API keys ------------------------------------------------------------------------------------
+
+def _api_key_key(digest: str) -> dict[str, Any]:
+    return {"pk": {"S": API_KEYS_PK}, "sk": {"S": digest}}
+
+
+def put_api_key(record: ApiKeyRecord) -> bool:
+    """Store a new key (by digest); False when that digest is already stored."""
+    from botocore.exceptions import ClientError
+
+    try:
+        client().put_item(TableName=table(), Item={**_api_key_key(record.digest), **_item(record.model_dump())},
+                          ConditionExpression="attribute_not_exists(pk)")
+    except ClientError as error:
+        if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True
+
+
+def get_api_key(digest: str) -> ApiKeyRecord | None:
+    item = client().get_item(TableName=table(), Key=_api_key_key(digest), ConsistentRead=True).get("Item")
+    return ApiKeyRecord.model_validate(_plain(item)) if item else None
+
+
+def list_api_keys() -> list[ApiKeyRecord]:
+    records: list[ApiKeyRecord] = []
+    arguments: dict[str, Any] = {"TableName": table(), "KeyConditionExpression": "pk = :pk",
+                                 "ExpressionAttributeValues": {":pk": {"S": API_KEYS_PK}}, "ConsistentRead": True}
+    while True:
+        response = client().query(**arguments)
+        records.extend(ApiKeyRecord.model_validate(_plain(i)) for i in response["Items"])
+        if "LastEvaluatedKey" not in response:
+            return records
+        arguments["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+
+def revoke_api_key(digest: str) -> None:
+    client().update_item(TableName=table(), Key=_api_key_key(digest), UpdateExpression="SET revoked = :true",
+                         ConditionExpression="attribute_exists(pk)",
+                         ExpressionAttributeValues={":true": {"BOOL": True}})

@@ -81,3 +81,30 @@ class Page(BaseModel):
     items: list[BalanceTransactionRecord] | list[CustomerRecord]
     has_more: bool
     customer: CustomerRecord | None = None
+
+
+class ApiKeyRecord(BaseModel):
+    """A secret key, stored only as its SHA-256 digest (looked up by it), never in clear."""
+
+    model_config = ConfigDict(frozen=True)
+    key_id: str
+    digest: str
+    mode: Mode
+    prefix: str  # "sk_test_" or "sk_live_"
+    last4: str
+    created: int
+    revoked: bool = False
+
+
+class IdempotencyRecord(BaseModel):
+    """A committed request's outcome, written in the same DynamoDB transaction as its change."""
+
+    model_config = ConfigDict(frozen=True)
+    mode: Mode
+    namespace: Literal["client", "system"]
+    key: str
+    fingerprint: str
+    status: int
+    body: str  # the response body as sent (JSON text)
+    created: int
+    expires_at: int

@@ -1,9 +1,10 @@
 """`operation`: the one wrapper every API function uses, so each handler only says which domain
-function it calls and how the result renders.
+function it calls, and the operation declares how its result renders.
 
-It parses the event (parameters, path, the caller from the authorizer context), validates the
-parameters into the operation's pydantic model, runs the handler, and renders the response with a
-`Request-Id`. Every failure becomes a Stripe-shaped error: clients never see a traceback.
+The wrapper parses the event (parameters, path, the caller from the authorizer context), validates
+the parameters into the operation's pydantic model, claims the Idempotency-Key of a POST or DELETE,
+runs the handler, and renders the response with a `Request-Id`. Every failure becomes a Stripe-shaped
+error: clients never see a traceback.
 """
 
 import functools
@@ -14,7 +15,7 @@ from typing import Any, Generic, TypeVar
 
 from aws_lambda_powertools.logging import correlation_paths
 
-from ledger import errors
+from ledger import errors, idempotency
 from ledger.api import form
 from ledger.models import Caller
 from ledger.observability import flush_metrics, logger
@@ -23,6 +24,9 @@ from ledger.params import Params, parse
 P = TypeVar("P", bound=Params)
 _THROTTLED = {"ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded",
               "InternalServerError", "ServiceUnavailable"}
+_UNREACHABLE = {"ConnectTimeoutError", "ReadTimeoutError", "EndpointConnectionError", "ConnectionClosedError"}
+Render = Callable[[Any, Any], dict[str, Any]]
+LambdaHandler = Callable[[dict[str, Any], Any], dict[str, Any]]
 
 
 @dataclass(frozen=True)
@@ -30,19 +34,22 @@ class ApiRequest(Generic[P]):
     caller: Caller
     path: dict[str, str]
     params: P
+    claim: idempotency.Claim | None = None  # set for POST and DELETE requests with an Idempotency-Key
 
 
-LambdaHandler = Callable[[dict[str, Any], Any], dict[str, Any]]
-
-
-def operation(model: type[P]) -> Callable[[Callable[[ApiRequest[P]], dict[str, Any]]], LambdaHandler]:
-    def decorate(run: Callable[[ApiRequest[P]], dict[str, Any]]) -> LambdaHandler:
+def operation(model: type[P], render: Render) -> Callable[[Callable[[ApiRequest[P]], Any]], LambdaHandler]:
+    def decorate(run: Callable[[ApiRequest[P]], Any]) -> LambdaHandler:
         @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
         @functools.wraps(run)
         def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
             request_id = request_id_of(event)
             try:
-                return respond(200, run(_request(event, model, request_id)), request_id)
+                request = _request(event, model, render, context)
+                result = run(request)
+                body = request.claim.body if request.claim and request.claim.body else render(result, request.params)
+                return respond(200, body, request_id)
+            except idempotency.Replay as replay:
+                return _replayed(replay.record, request_id)
             except errors.StripeError as refused:
                 logger.info("refused", extra={"status": refused.status, "code": refused.code,
                                               "param": refused.param})
@@ -62,22 +69,52 @@ def request_id_of(event: dict[str, Any]) -> str:
     return "req_" + gateway_id.replace("-", "")
 
 
-def _request(event: dict[str, Any], model: type[P], request_id: str) -> ApiRequest[P]:
+def _request(event: dict[str, Any], model: type[P], render: Render, context: Any) -> ApiRequest[P]:
     headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
+    caller = _caller(event)
     if "stripe-account" in headers:
         raise errors.invalid("Connected accounts are not supported: remove the Stripe-Account header.",
                              param="Stripe-Account")
-    authorizer = (event.get("requestContext") or {}).get("authorizer") or {}
-    caller = Caller(mode="live" if authorizer.get("mode") == "live" else "test",
-                    key_id=authorizer.get("key_id"), request_id=request_id)
-    return ApiRequest(caller=caller, path=event.get("pathParameters") or {},
-                      params=parse(model, form.parameters(event)))
+    raw = form.parameters(event)
+    params = parse(model, raw)
+    claim = None
+    if "idempotency-key" in headers and event.get("httpMethod") in ("POST", "DELETE"):
+        operation_name = getattr(context, "function_name", "") or event.get("resource", "")
+        claim = idempotency.client_claim(caller.mode, headers["idempotency-key"], operation_name,
+                                         event.get("path", ""), raw,
+                                         functools.partial(_render_with, render, params))
+    return ApiRequest(caller=caller, path=event.get("pathParameters") or {}, params=params, claim=claim)
+
+
+def _render_with(render: Render, params: Any, result: Any) -> dict[str, Any]:
+    return render(result, params)
+
+
+def _caller(event: dict[str, Any]) -> Caller:
+    """Who is calling, from the authorizer's context. Without one the function refuses to run: it
+    was invoked around the authorizer."""
+    context = event.get("requestContext") or {}
+    authorizer = context.get("authorizer") or {}
+    if authorizer.get("mode") not in ("test", "live"):
+        raise errors.StripeError(401, "You did not provide an API key. You need to provide your API key in the "
+                                 "Authorization header, using Bearer auth (e.g. 'Authorization: Bearer "
+                                 "YOUR_SECRET_KEY').")
+    return Caller(mode=authorizer["mode"], key_id=authorizer.get("key_id"), request_id=request_id_of(event))
 
 
 def respond(status: int, body: dict[str, Any], request_id: str, extra: dict[str, str] | None = None) -> dict[str, Any]:
+    return _respond_text(status, json.dumps(body, separators=(",", ":")), request_id, extra)
+
+
+def _respond_text(status: int, body: str, request_id: str, extra: dict[str, str] | None = None) -> dict[str, Any]:
     headers = {"Content-Type": "application/json", "Request-Id": request_id,
                "Cache-Control": "no-cache, no-store", **(extra or {})}
-    return {"statusCode": status, "headers": headers, "body": json.dumps(body, separators=(",", ":"))}
+    return {"statusCode": status, "headers": headers, "body": body}
+
+
+def _replayed(record: Any, request_id: str) -> dict[str, Any]:
+    logger.info("replayed", extra={"idempotency_key_created": record.created})
+    return _respond_text(record.status, record.body, request_id, {"Idempotent-Replayed": "true"})
 
 
 def error_response(error: errors.StripeError, request_id: str) -> dict[str, Any]:
@@ -89,8 +126,7 @@ def _unexpected(failure: Exception) -> errors.StripeError:
     """Throttling and timeouts of the database are worth a retry; anything else is our bug."""
     response = getattr(failure, "response", None)
     code = response.get("Error", {}).get("Code") if isinstance(response, dict) else None
-    if code in _THROTTLED or type(failure).__name__ in {"ConnectTimeoutError", "ReadTimeoutError",
-                                                         "EndpointConnectionError", "ConnectionClosedError"}:
+    if code in _THROTTLED or type(failure).__name__ in _UNREACHABLE:
         logger.warning("database unavailable", extra={"error": type(failure).__name__, "code": code})
         return errors.api_error("The ledger's database is temporarily unavailable. Retry the request.", 503)
     logger.exception("unexpected failure")

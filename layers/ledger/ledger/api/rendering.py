@@ -58,3 +58,35 @@ def customer_list(page: Page, expand: list[str]) -> dict[str, Any]:
     nested = {p.removeprefix("data.") for p in expand}
     data = [customer(item, nested) for item in page.items]  # type: ignore[arg-type]
     return {"object": "list", "data": data, "has_more": page.has_more, "url": "/v1/customers"}
+
+
+# --- one renderer per operation's result: (result, params) -> body ---------------------------------
+
+def transaction_change(change: Any, params: Any) -> dict[str, Any]:
+    """A created or edited transaction (with its customer, for `expand[]=customer`)."""
+    return balance_transaction(change.transaction, change.customer, params.expand)
+
+
+def transaction_view(found: tuple[BalanceTransactionRecord, CustomerRecord], params: Any) -> dict[str, Any]:
+    return balance_transaction(found[0], found[1], params.expand)
+
+
+def transaction_page(page: Page, params: Any) -> dict[str, Any]:
+    assert page.customer is not None
+    return balance_transaction_list(page, f"/v1/customers/{page.customer.id}/balance_transactions", params.expand)
+
+
+def customer_change(change: Any, params: Any) -> dict[str, Any]:
+    return customer(change.customer, params.expand)
+
+
+def customer_view(record: CustomerRecord, params: Any) -> dict[str, Any]:
+    return customer(record, params.expand)
+
+
+def customer_deletion(change: Any, _params: Any) -> dict[str, Any]:
+    return deleted_customer(change.customer.id)
+
+
+def customer_page(page: Page, params: Any) -> dict[str, Any]:
+    return customer_list(page, params.expand)

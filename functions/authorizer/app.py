@@ -1,0 +1,40 @@
+"""The API's Lambda authorizer (TOKEN type, the Authorization header).
+
+Allows a known, unrevoked `sk_test_`/`sk_live_` key for every route of the stage (a policy cached
+for one route would break the others) and passes its mode and key id to the functions. Denies any
+other key with Stripe's masked message in the context, which the ACCESS_DENIED gateway response
+turns into a 401. The header and the key are never logged.
+"""
+
+from typing import Any
+
+from ledger import api_keys
+from ledger.observability import logger
+
+
+@logger.inject_lambda_context(log_event=False, clear_state=True)
+def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    secret = api_keys.secret_from_authorization(event.get("authorizationToken"))
+    record = api_keys.authenticate(secret) if secret else None
+    stage_routes = _stage_wildcard(event["methodArn"])
+    if record is None:
+        logger.info("denied")
+        shown = api_keys.mask(secret) if secret else "****"
+        return _policy("anonymous", "Deny", stage_routes, {"message": f"Invalid API Key provided: {shown}"})
+    logger.info("allowed", extra={"key_id": record.key_id, "mode": record.mode})
+    return _policy(record.key_id, "Allow", stage_routes, {"mode": record.mode, "key_id": record.key_id})
+
+
+def _stage_wildcard(method_arn: str) -> str:
+    """arn:aws:execute-api:region:account:api/stage/METHOD/path -> arn:…:api/stage/*/*"""
+    api_and_stage = "/".join(method_arn.split("/")[:2])
+    return f"{api_and_stage}/*/*"
+
+
+def _policy(principal: str, effect: str, resource: str, context: dict[str, str]) -> dict[str, Any]:
+    return {
+        "principalId": principal,
+        "policyDocument": {"Version": "2012-10-17",
+                           "Statement": [{"Action": "execute-api:Invoke", "Effect": effect, "Resource": resource}]},
+        "context": context,
+    }
