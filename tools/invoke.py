@@ -37,7 +37,11 @@ def main(function: str, event_file: str) -> int:
         dynamodb_local.create_ledger_table(endpoint, TABLE_NAME)
         lambda_local.configure(function, TABLE_NAME)
         handler = lambda_local.load_handler(function)
-        result = handler(load_event(Path(event_file)), lambda_local.LambdaContext(function))
+        try:
+            result = handler(load_event(Path(event_file)), lambda_local.LambdaContext(function))
+        except Exception as failure:  # what Lambda returns for a function error
+            print(json.dumps({"errorType": type(failure).__name__, "errorMessage": str(failure)}, indent=2), file=out)
+            return 1
     print(json.dumps(result, indent=2), file=out)
     return 0
 

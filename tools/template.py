@@ -104,11 +104,15 @@ def environment(function: str, table_name: str) -> dict[str, str]:
 
 
 def _resolve(value: Any, table_name: str) -> Any:
+    """Locally the table is the one we created, parameters take their defaults, and other resources
+    (the adjustments queue) do not exist: their references resolve to "" (unset)."""
     if isinstance(value, dict) and "Ref" in value:
         ref = value["Ref"]
         if ref == table_name_resource():
             return table_name
-        return load()["Parameters"][ref]["Default"]
+        if ref in load().get("Parameters", {}):
+            return load()["Parameters"][ref]["Default"]
+        return ""
     if isinstance(value, dict):
         raise ValueError(f"cannot resolve {value} locally")
     return value

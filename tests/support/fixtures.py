@@ -83,3 +83,42 @@ def api_on_moto(moto_table: str) -> Api:
 @pytest.fixture
 def api(ledger_table: str) -> Api:
     return Api()
+
+
+@pytest.fixture(scope="session")
+def moto_server() -> Iterator[str]:
+    """moto in server mode for S3 and SQS plumbing, while DynamoDB stays on DynamoDB Local."""
+    from moto.server import ThreadedMotoServer
+
+    port = dynamodb_local.free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    yield f"http://127.0.0.1:{port}"
+    server.stop()
+
+
+@pytest.fixture
+def plan_queue(moto_server: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict]:
+    """A FIFO queue and a bucket on moto, wired into the layer's settings; yields their names."""
+    import boto3
+
+    from ledger import config
+    from ledger.dal import plans
+
+    monkeypatch.setenv("AWS_ENDPOINT_URL_SQS", moto_server)
+    monkeypatch.setenv("AWS_ENDPOINT_URL_S3", moto_server)
+    plans._client.cache_clear()
+    suffix = next(_tables)
+    sqs = boto3.client("sqs", endpoint_url=moto_server)
+    queue_url = sqs.create_queue(QueueName=f"adjustments-{suffix}.fifo", Attributes={
+        "FifoQueue": "true", "DeduplicationScope": "messageGroup", "FifoThroughputLimit": "perMessageGroupId"})[
+        "QueueUrl"]
+    s3 = boto3.client("s3", endpoint_url=moto_server)
+    bucket = f"plans-{suffix}"
+    s3.create_bucket(Bucket=bucket)
+    monkeypatch.setenv("ADJUSTMENTS_QUEUE_URL", queue_url)
+    config.settings.cache_clear()
+    yield {"queue_url": queue_url, "bucket": bucket, "sqs": sqs, "s3": s3}
+    monkeypatch.delenv("ADJUSTMENTS_QUEUE_URL")
+    config.settings.cache_clear()
+    plans._client.cache_clear()

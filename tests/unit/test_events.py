@@ -57,3 +57,18 @@ def test_authorizer_event_allows_the_seeded_sample_key(moto_table):
     decision = lambda_local.load_handler("AuthorizerFunction")(event, lambda_local.LambdaContext("AuthorizerFunction"))
     assert decision["policyDocument"]["Statement"][0]["Effect"] == "Allow"
     assert decision["context"]["mode"] == "test"
+
+
+def test_scheduled_and_queue_samples_run_through_their_handlers(moto_table):
+    from tools.invoke import load_event
+
+    plan = load_event(EVENTS / "scheduled_adjustments.json")
+    assert "<aws.scheduler.scheduled-time>" in (EVENTS / "scheduled_adjustments.json").read_text()
+    dal.commit_customer(CustomerRecord(id="cus_NffrFeUfNV2Hib", mode="test", created=1), None)
+    summary = lambda_local.load_handler("ScheduledAdjustmentsFunction")(
+        plan, lambda_local.LambdaContext("ScheduledAdjustmentsFunction"))
+    assert (summary["applied"], summary["rejected"]) == (2, {"customer_missing": 1})
+    batch = load_event(EVENTS / "adjustment_worker_sqs.json")
+    result = lambda_local.load_handler("AdjustmentWorkerFunction")(
+        batch, lambda_local.LambdaContext("AdjustmentWorkerFunction"))
+    assert result == {"batchItemFailures": []}

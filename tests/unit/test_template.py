@@ -178,3 +178,53 @@ def test_authorizer_reads_keys_only_and_has_an_error_alarm():
     alarms = template.resources("AWS::CloudWatch::Alarm").values()
     assert any(a["Properties"]["MetricName"] == "Errors" and a["Properties"]["Dimensions"][0]["Value"] == {
         "Ref": "AuthorizerFunction"} for a in alarms)
+
+
+def test_schedule_is_scheduler_v2_with_retries_and_dead_letters():
+    function = template.functions()["ScheduledAdjustmentsFunction"]["Properties"]
+    (schedule,) = function["Events"].values()
+    props = schedule["Properties"]
+    assert schedule["Type"] == "ScheduleV2" and props["OmitName"] is True
+    assert props["RetryPolicy"]["MaximumRetryAttempts"] >= 1
+    assert props["DeadLetterConfig"]["Arn"] == {"Fn::GetAtt": ["ScheduleDeadLetterQueue", "Arn"]}
+    sample = json.loads(props["Input"])
+    assert sample["scheduled_time"] == "<aws.scheduler.scheduled-time>"
+    from ledger.scheduled_adjustments import Plan
+
+    Plan.model_validate({**sample, "scheduled_time": "2026-11-01T06:00:00Z"})
+    assert function["Environment"]["Variables"]["ADJUSTMENTS_QUEUE_URL"] == {"Ref": "AdjustmentsQueue"}
+
+
+def test_adjustments_queue_is_fifo_with_redrive_and_alarmed_dead_letters():
+    resources = template.load()["Resources"]
+    queue = resources["AdjustmentsQueue"]["Properties"]
+    assert queue["FifoQueue"] is True and queue["MessageRetentionPeriod"] == 14 * 24 * 3600
+    assert queue["RedrivePolicy"]["deadLetterTargetArn"] == {"Fn::GetAtt": ["AdjustmentsDeadLetterQueue", "Arn"]}
+    assert queue["VisibilityTimeout"] >= 6 * template.functions()["AdjustmentWorkerFunction"]["Properties"]["Timeout"]
+    worker = template.functions()["AdjustmentWorkerFunction"]["Properties"]
+    (source,) = worker["Events"].values()
+    assert source["Type"] == "SQS" and source["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    alarms = template.resources("AWS::CloudWatch::Alarm").values()
+    alarmed = {json.dumps(a["Properties"].get("Dimensions")) for a in alarms}
+    for queue_name in ("AdjustmentsDeadLetterQueue", "ScheduleDeadLetterQueue"):
+        assert any(queue_name in dims for dims in alarmed), queue_name
+
+
+def _statements(logical_id: str) -> list[dict]:
+    role = transformed()["Resources"][f"{logical_id}Role"]["Properties"]
+    assert all("SQS" not in arn for arn in json.dumps(role.get("ManagedPolicyArns", [])).split(","))
+    statements = [s for p in role.get("Policies", []) for s in p["PolicyDocument"]["Statement"]]
+    # A conditional statement (Fn::If) is checked in its granting branch.
+    return [s["Fn::If"][1] if "Fn::If" in s else s for s in statements]
+
+
+@pytest.mark.parametrize("function", ["ScheduledAdjustmentsFunction", "AdjustmentWorkerFunction"])
+def test_scheduled_functions_are_least_privileged(function):
+    statements = _statements(function)
+    actions = {a for s in statements for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])}
+    assert not any("*" in a for a in actions) and "dynamodb:Scan" not in actions
+    assert {"dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:PutItem"} <= actions
+    assert not actions & {"dynamodb:DeleteItem", "dynamodb:UpdateItem", "sqs:PurgeQueue", "sqs:DeleteQueue"}
+    for statement in statements:
+        resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+        assert "*" not in resources

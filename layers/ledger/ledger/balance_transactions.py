@@ -48,7 +48,7 @@ def create(
     caller: Caller, customer_id: str, params: CreateBalanceTransaction, claim: Claim | None = None
 ) -> chain.Change:
     metadata = params.metadata.apply({}) if params.metadata else {}
-    source = Source(origin="api", request_id=caller.request_id, key_id=caller.key_id)
+    source = Source(origin=caller.origin, request_id=caller.request_id, key_id=caller.key_id)
 
     def post(current: CustomerRecord) -> chain.Change:
         return next_transaction(current, amount=params.amount, currency=params.currency, kind="adjustment",

@@ -14,6 +14,9 @@ class Settings:
     default_currency: str
     # Wall-clock budget for one write's optimistic retries; well inside the function timeout.
     write_budget_seconds: float
+    # Scheduled adjustments: plans larger than this go through the queue (when one is configured).
+    adjustments_queue_url: str | None = None
+    direct_apply_limit: int = 100
 
 
 @cache
@@ -22,4 +25,6 @@ def settings() -> Settings:
         table_name=os.environ.get("TABLE_NAME", "ledger"),
         default_currency=os.environ.get("DEFAULT_CURRENCY", "usd").lower(),
         write_budget_seconds=float(os.environ.get("WRITE_BUDGET_SECONDS", "4")),
+        adjustments_queue_url=os.environ.get("ADJUSTMENTS_QUEUE_URL") or None,
+        direct_apply_limit=int(os.environ.get("DIRECT_APPLY_LIMIT", "100")),
     )

@@ -66,12 +66,14 @@ class BalanceTransactionRecord(BaseModel):
 
 
 class Caller(BaseModel):
-    """Who is asking: the mode their key acts in, the key's id, and this request's id."""
+    """Who is asking: the mode their key acts in, the key's id, this request's id, and whether it
+    came through the API or from a scheduled plan (recorded on the transactions it creates)."""
 
     model_config = ConfigDict(frozen=True)
     mode: Mode = "test"
     key_id: str | None = None
     request_id: str | None = None
+    origin: Literal["api", "schedule"] = "api"
 
 
 class Page(BaseModel):

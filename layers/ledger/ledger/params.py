@@ -54,6 +54,8 @@ def _text(max_length: int) -> Any:
     """A string of at most `max_length`; empty means unset (null)."""
 
     def check(value: Any) -> str | None:
+        if value is None:  # JSON null, or a caller inside the ledger leaving it unset
+            return None
         if not isinstance(value, str):
             raise _fail(_NO_CODE, f"Invalid string: {_shown(value)}")
         if len(value) > max_length:
