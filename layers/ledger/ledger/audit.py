@@ -38,3 +38,17 @@ def chain_problems(customer: CustomerRecord, transactions: list[BalanceTransacti
     if stored != running:
         problems.append(f"{where}: balances {stored} differ from the chain's sums {running}")
     return problems
+
+
+def audit_table() -> tuple[int, int, list[str]]:
+    """Walk every customer's chain in the table: (customers, transactions, problems)."""
+    from ledger import dal
+
+    customers = transactions = 0
+    problems: list[str] = []
+    for customer in dal.all_customers():
+        chain = dal.whole_chain(customer.mode, customer.id)
+        customers += 1
+        transactions += len(chain)
+        problems.extend(chain_problems(customer, chain))
+    return customers, transactions, problems

@@ -442,3 +442,20 @@ def revoke_api_key(digest: str) -> None:
     client().update_item(TableName=table(), Key=_api_key_key(digest), UpdateExpression="SET revoked = :true",
                          ConditionExpression="attribute_exists(pk)",
                          ExpressionAttributeValues={":true": {"BOOL": True}})
+
+
+def all_customers() -> Iterable[CustomerRecord]:
+    """Every customer of every mode. A Scan: for the operator's audit only, never a request path."""
+    arguments: dict[str, Any] = {
+        "TableName": table(), "FilterExpression": "sk = :sk",
+        "ExpressionAttributeValues": {":sk": {"S": CUSTOMER_SK}}, "ConsistentRead": True,
+    }
+    while True:
+        response = client().scan(**arguments)
+        for item in response["Items"]:
+            record = _customer(item)
+            if record is not None:
+                yield record
+        if "LastEvaluatedKey" not in response:
+            return
+        arguments["ExclusiveStartKey"] = response["LastEvaluatedKey"]
