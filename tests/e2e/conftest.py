@@ -23,6 +23,10 @@ def server(dynamodb_endpoint: str) -> Iterator[str]:
                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     ready = process.stdout.readline().strip()
     assert ready == f"ready http://127.0.0.1:{port} key={DEFAULT_KEY}", ready
+    # Keep reading the server's logs, or a full pipe would block it mid-request.
+    import threading
+
+    threading.Thread(target=lambda: [None for _ in process.stdout], daemon=True).start()
     base = f"http://127.0.0.1:{port}"
     for _ in range(50):
         try:

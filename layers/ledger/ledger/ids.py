@@ -5,6 +5,7 @@ number) followed by random characters, so a retrieve is one key lookup and ids s
 stored item's id is always compared with the requested one, so a forged position finds nothing.
 """
 
+import re
 import secrets
 import string
 
@@ -34,6 +35,15 @@ def _decode(text: str) -> int | None:
             return None
         value = value * 62 + _INDEX[char]
     return value
+
+
+_PLAUSIBLE = re.compile(r"[A-Za-z0-9_]{1,255}")
+
+
+def plausible(object_id: str) -> bool:
+    """Whether an id could name one of our objects. Anything else (too long for a DynamoDB key, or
+    characters no id of ours has) is simply not found, without asking the database."""
+    return bool(_PLAUSIBLE.fullmatch(object_id))
 
 
 def customer_id() -> str:

@@ -8,7 +8,7 @@ into the 400 Stripe would send, naming the offending parameter.
 import re
 from typing import Annotated, Any, ClassVar
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, WithJsonSchema, model_validator
 from pydantic_core import PydanticCustomError
 
 from ledger import currencies, errors
@@ -50,19 +50,31 @@ def _shown(value: Any) -> str:
     return value if isinstance(value, str) else repr(value)
 
 
+def is_text(value: str) -> bool:
+    """Valid Unicode without control characters (a lone surrogate from a JSON escape or an
+    undecodable byte is not text, and must never reach a key or the table)."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return not any((ord(c) < 32 and c not in "\t\n\r") or ord(c) == 127 for c in value)
+
+
 def _text(max_length: int) -> Any:
-    """A string of at most `max_length`; empty means unset (null)."""
+    """A string of at most `max_length`; empty means unset (null). Annotated with its wire schema
+    (WithJsonSchema), which `make openapi` publishes."""
 
     def check(value: Any) -> str | None:
         if value is None:  # JSON null, or a caller inside the ledger leaving it unset
             return None
-        if not isinstance(value, str):
-            raise _fail(_NO_CODE, f"Invalid string: {_shown(value)}")
+        if not isinstance(value, str) or not is_text(value):
+            raise _fail(_NO_CODE, f"Invalid string: {_shown(value)!r}")
         if len(value) > max_length:
             raise _fail(_NO_CODE, f"Invalid string: must be at most {max_length} characters")
         return value or None
 
-    return BeforeValidator(check)
+    # null (JSON bodies) unsets, like the empty string in a form.
+    return [BeforeValidator(check), WithJsonSchema({"type": ["string", "null"], "maxLength": max_length})]
 
 
 def _currency(value: Any) -> str:
@@ -77,19 +89,24 @@ def _currency(value: Any) -> str:
 def _expand(value: Any) -> list[str]:
     if isinstance(value, str):
         value = [value]
-    elif isinstance(value, dict) and all(k.isdigit() for k in value):  # expand[0]=…&expand[1]=…
+    elif isinstance(value, dict) and value and all(k.isdigit() for k in value):  # expand[0]=…&expand[1]=…
         value = [value[k] for k in sorted(value, key=int)]
-    if not isinstance(value, list) or not all(isinstance(v, str) and len(v) <= 5000 for v in value):
+    if not isinstance(value, list) or not all(isinstance(v, str) and len(v) <= 255 for v in value):
         raise _fail(_NO_CODE, "Invalid array")
     return value
 
 
-Integer = Annotated[int, BeforeValidator(_integer)]
-Amount = Annotated[int, BeforeValidator(_nonzero_amount)]
-Balance = Annotated[int, BeforeValidator(_bounded)]
-Currency = Annotated[str, BeforeValidator(_currency)]
-Expand = Annotated[list[str], BeforeValidator(_expand)]
-Cursor = Annotated[str | None, _text(5000)]
+_BOUNDS = {"minimum": -MAX_AMOUNT, "maximum": MAX_AMOUNT}
+Integer = Annotated[int, BeforeValidator(_integer), WithJsonSchema({"type": "integer"})]
+Amount = Annotated[int, BeforeValidator(_nonzero_amount),
+                   WithJsonSchema({"type": "integer", **_BOUNDS, "not": {"const": 0}})]
+Balance = Annotated[int, BeforeValidator(_bounded), WithJsonSchema({"type": "integer", **_BOUNDS})]
+Currency = Annotated[str, BeforeValidator(_currency),
+                     WithJsonSchema({"type": "string", "enum": sorted(currencies.SUPPORTED)})]
+Expand = Annotated[list[str], BeforeValidator(_expand),
+                   WithJsonSchema({"type": "array", "items": {"type": "string", "maxLength": 255}})]
+# Object ids (cursors, the invoice filter): no id of ours is longer than 255 characters.
+Cursor = Annotated[str | None, *_text(255)]
 
 
 class MetadataUpdate(BaseModel):
@@ -121,10 +138,10 @@ def _metadata(value: Any) -> MetadataUpdate:
     changes: dict[str, str | None] = {}
     for key, item in value.items():
         param = f"metadata[{key}]"
-        if not key or len(key) > METADATA_KEY_MAX or "[" in key or "]" in key:
+        if not key or len(key) > METADATA_KEY_MAX or "[" in key or "]" in key or not is_text(key):
             raise _fail(_NO_CODE, f"Metadata keys must be 1 to {METADATA_KEY_MAX} characters without "
                         "square brackets", param)
-        if not isinstance(item, str):
+        if not isinstance(item, str) or not is_text(item):
             raise _fail(_NO_CODE, f"Invalid metadata value for {key}: must be a string", param)
         if len(item) > METADATA_VALUE_MAX:
             raise _fail(_NO_CODE, f"Metadata values can have up to {METADATA_VALUE_MAX} characters", param)
@@ -132,7 +149,11 @@ def _metadata(value: Any) -> MetadataUpdate:
     return MetadataUpdate(changes=changes)
 
 
-Metadata = Annotated[MetadataUpdate | None, BeforeValidator(_metadata)]
+Metadata = Annotated[MetadataUpdate | None, BeforeValidator(_metadata), WithJsonSchema({"anyOf": [
+    {"type": "object", "maxProperties": METADATA_MAX_KEYS,
+     "propertyNames": {"minLength": 1, "maxLength": METADATA_KEY_MAX, "pattern": r"^[^\[\]]*$"},
+     "additionalProperties": {"type": "string", "maxLength": METADATA_VALUE_MAX}},
+    {"type": "string", "enum": [""]}, {"type": "null"}]})]
 
 
 class CreatedRange(BaseModel):
@@ -181,11 +202,17 @@ def _in_list(paths: frozenset[str]) -> frozenset[str]:
     return frozenset(f"data.{p}" for p in paths)
 
 
+Limit = Annotated[int, BeforeValidator(_integer), WithJsonSchema({"type": "integer", "minimum": 1, "maximum": 100})]
+
+
 class ListParams(Params):
-    limit: Integer = 10
+    limit: Limit = 10
     starting_after: Cursor = None
     ending_before: Cursor = None
-    created: Annotated[CreatedRange | None, BeforeValidator(_created)] = None
+    created: Annotated[CreatedRange | None, BeforeValidator(_created), WithJsonSchema({"anyOf": [
+        {"type": "integer"},
+        {"type": "object", "additionalProperties": False,
+         "properties": {k: {"type": "integer"} for k in ("gt", "gte", "lt", "lte")}}]})] = None
 
     @model_validator(mode="after")
     def _page_rules(self) -> "ListParams":
@@ -206,13 +233,13 @@ class CreateBalanceTransaction(Params):
     expandable = TRANSACTION_EXPANDABLE
     amount: Amount
     currency: Currency
-    description: Annotated[str | None, _text(350)] = None
+    description: Annotated[str | None, *_text(350)] = None
     metadata: Metadata = None
 
 
 class UpdateBalanceTransaction(Params):
     expandable = TRANSACTION_EXPANDABLE
-    description: Annotated[str | None, _text(350)] = None
+    description: Annotated[str | None, *_text(350)] = None
     metadata: Metadata = None
 
 
@@ -224,10 +251,10 @@ class ListBalanceTransactions(ListParams):
 class CustomerFields(Params):
     expandable = CUSTOMER_EXPANDABLE
     balance: Balance | None = None
-    name: Annotated[str | None, _text(256)] = None
-    email: Annotated[str | None, _text(512)] = None
-    description: Annotated[str | None, _text(5000)] = None
-    phone: Annotated[str | None, _text(20)] = None
+    name: Annotated[str | None, *_text(256)] = None
+    email: Annotated[str | None, *_text(512)] = None
+    description: Annotated[str | None, *_text(5000)] = None
+    phone: Annotated[str | None, *_text(20)] = None
     metadata: Metadata = None
 
 
@@ -249,7 +276,7 @@ class DeleteCustomer(Params):
 
 class ListCustomers(ListParams):
     expandable = _in_list(CUSTOMER_EXPANDABLE)
-    email: Annotated[str | None, _text(512)] = None
+    email: Annotated[str | None, *_text(512)] = None
 
 
 def parse(model: type[Params], raw: dict[str, Any]) -> Params:

@@ -91,14 +91,21 @@ def _insert(params: dict[str, Any], key: str, value: str) -> None:
             raise invalid(f"Invalid array parameter: {name}", param=name)
         nxt = path[depth + 1] if not last else None
         if last:
-            if segment in node:
-                raise invalid(f"Received the parameter {name} more than once.", param=name)
-            node[segment] = value
+            # A repeated key becomes a list (expand=a&expand=b); for a scalar parameter the list is then
+            # refused by its validation, so `amount=1&amount=2` is never silently one of the two.
+            previous = node.get(segment)
+            if isinstance(previous, dict):
+                raise invalid(f"Invalid value for {name}: mixed shapes.", param=path[0])
+            node[segment] = value if previous is None else [*_as_list(previous), value]
             return
         child = node.setdefault(segment, [] if nxt == "" else {})
         if not isinstance(child, list | dict) or (nxt == "") != isinstance(child, list):
             raise invalid(f"Invalid value for {_name(path[: depth + 1])}: mixed shapes.", param=path[0])
         node = child
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
 
 
 def _name(path: list[str]) -> str:

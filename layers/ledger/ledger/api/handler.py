@@ -59,6 +59,9 @@ def operation(model: type[P], render: Render) -> Callable[[Callable[[ApiRequest[
             finally:
                 flush_metrics()
 
+        # What the operation accepts and how it renders, for `make openapi`.
+        lambda_handler.params_model = model  # type: ignore[attr-defined]
+        lambda_handler.render = render  # type: ignore[attr-defined]
         return lambda_handler
 
     return decorate

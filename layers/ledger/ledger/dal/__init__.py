@@ -22,6 +22,7 @@ from collections.abc import Iterable
 from functools import cache
 from typing import Any, NamedTuple
 
+from ledger import ids
 from ledger.config import settings
 from ledger.models import ApiKeyRecord, BalanceTransactionRecord, CustomerRecord, IdempotencyRecord, Mode
 
@@ -176,6 +177,8 @@ def _is_customer(item: dict[str, Any]) -> bool:
 # --- reads ---------------------------------------------------------------------------------------
 
 def get_customer(mode: Mode, customer_id: str) -> CustomerRecord | None:
+    if not ids.plausible(customer_id):
+        return None
     key = {"pk": {"S": partition(mode, customer_id)}, "sk": {"S": CUSTOMER_SK}}
     return _customer(client().get_item(TableName=table(), Key=key, ConsistentRead=True).get("Item"))
 
@@ -194,22 +197,24 @@ def read(
 ) -> Snapshot:
     """A customer, one of its transactions (by position) and an idempotency record (namespace, key),
     whichever are asked for, in one round trip: GetItem for one, a consistent BatchGetItem for more."""
-    keys = []
-    if customer_id is not None:
-        keys.append({"pk": {"S": partition(mode, customer_id)}, "sk": {"S": CUSTOMER_SK}})
+    wanted: dict[str, dict[str, Any]] = {}
+    if customer_id is not None and ids.plausible(customer_id):
+        wanted["customer"] = {"pk": {"S": partition(mode, customer_id)}, "sk": {"S": CUSTOMER_SK}}
         if position is not None:
-            keys.append({"pk": {"S": partition(mode, customer_id)}, "sk": {"S": transaction_sk(*position)}})
+            wanted["transaction"] = {"pk": {"S": partition(mode, customer_id)},
+                                     "sk": {"S": transaction_sk(*position)}}
     if claim is not None:
-        keys.append(claim_key(mode, *claim))
+        wanted["claim"] = claim_key(mode, *claim)
+    keys = list(wanted.values())
     if len(keys) == 1:
         found = client().get_item(TableName=table(), Key=keys[0], ConsistentRead=True).get("Item")
         items = [found] if found else []
     else:
         items = _batch_get(keys) if keys else []
-    by_sk: dict[str, dict[str, Any]] = {i["sk"]["S"]: i for i in items}
-    customer = by_sk.pop(CUSTOMER_SK, None)
-    saved = by_sk.pop(IDEMPOTENCY_SK, None)
-    transaction = next(iter(by_sk.values()), None)
+    # Each item is matched to the exact key asked for, never guessed from its kind.
+    by_key = {(i["pk"]["S"], i["sk"]["S"]): i for i in items}
+    found_as = {role: by_key.get((key["pk"]["S"], key["sk"]["S"])) for role, key in wanted.items()}
+    customer, transaction, saved = found_as.get("customer"), found_as.get("transaction"), found_as.get("claim")
     return Snapshot(_customer(customer), _transaction(transaction) if transaction else None,
                     IdempotencyRecord.model_validate(_plain(saved)) if saved else None)
 

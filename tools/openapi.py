@@ -1,0 +1,134 @@
+"""`make openapi`: write openapi.json, the API's own OpenAPI 3.1 document.
+
+Built from the sources of truth, never by hand: the routes of template.yaml, each function's
+parameters model (pydantic's JSON Schema of the wire format), and Stripe's own schemas for the shared
+objects (tests/data/stripe-openapi-fragment.json, a copy of Stripe's spec; `nullable` becomes a null
+type, and references to objects this API never returns are stubbed). A test keeps the file in sync.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+from tools import lambda_local, template
+
+OUTPUT = template.ROOT / "openapi.json"
+STRIPE = template.ROOT / "tests" / "data" / "stripe-openapi-fragment.json"
+SHARED = ("customer_balance_transaction", "customer", "deleted_customer", "error", "api_errors")
+RESPONSES = {  # render function -> response schema
+    "transaction_change": "customer_balance_transaction", "transaction_view": "customer_balance_transaction",
+    "transaction_page": "CustomerBalanceTransactionList", "customer_change": "customer",
+    "customer_view": "customer_or_deleted", "customer_deletion": "deleted_customer", "customer_page": "CustomerList",
+}
+
+
+def _nullable_to_null(node: Any) -> Any:
+    if isinstance(node, list):
+        return [_nullable_to_null(n) for n in node]
+    if not isinstance(node, dict):
+        return node
+    converted = {k: _nullable_to_null(v) for k, v in node.items() if k != "nullable"}
+    return {"anyOf": [converted, {"type": "null"}]} if node.get("nullable") else converted
+
+
+def stripe_schemas() -> dict[str, Any]:
+    fragment = json.loads(STRIPE.read_text())
+    schemas = {name: _nullable_to_null(fragment["schemas"][name]) for name in SHARED}
+    lists = {"CustomerBalanceTransactionList": "/v1/customers/{customer}/balance_transactions", "CustomerList":
+             "/v1/customers"}
+    for name, path in lists.items():
+        schema = fragment["paths"][path]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+        schemas[name] = _nullable_to_null(schema)
+    referenced = set(re.findall(r"#/components/schemas/([\w.]+)", json.dumps(schemas)))
+    for name in sorted(referenced - set(schemas)):
+        schemas[name] = {"type": "object", "description": "Not returned by this API (stub of Stripe's schema)."}
+    schemas["customer_or_deleted"] = {"anyOf": [{"$ref": "#/components/schemas/customer"},
+                                                {"$ref": "#/components/schemas/deleted_customer"}]}
+    return schemas
+
+
+def _parameters_schema(model: Any) -> dict[str, Any]:
+    schema = model.model_json_schema()
+    for prop in schema["properties"].values():
+        prop.pop("title", None)
+        prop.pop("default", None)
+    if "expand" in schema["properties"]:
+        schema["properties"]["expand"]["items"]["enum"] = sorted(model.expandable)
+        if not model.expandable:
+            schema["properties"]["expand"]["maxItems"] = 0
+    schema.pop("title", None)
+    return schema
+
+
+def _error_responses() -> dict[str, Any]:
+    error = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/error"}}}}
+    return {code: {"description": text, **error} for code, text in (
+        ("400", "Invalid request"), ("401", "No or invalid API key"), ("404", "No such object or route"),
+        ("409", "Idempotency key in use"), ("413", "Body too large"), ("414", "URI too long"),
+        ("429", "Lock timeout or rate limit"),
+        ("500", "Our fault"), ("503", "Database unavailable"))}
+
+
+def operation(route: template.Route) -> dict[str, Any]:
+    handler = lambda_local.load_handler(route.function)
+    schema = _parameters_schema(handler.params_model)
+    parameters = [{"name": name, "in": "path", "required": True, "schema": {"type": "string", "maxLength": 255}}
+                  for name in re.findall(r"{(\w+)}", route.path)]
+    spec: dict[str, Any] = {"operationId": route.function, "summary": (sys.modules[handler.__module__].__doc__ or
+                                                                        "").strip().splitlines()[0]}
+    nested = {name: {"style": "deepObject", "explode": True} for name, prop in schema["properties"].items()
+              if prop.get("type") in ("object", "array") or "anyOf" in prop}
+    if route.method == "POST":
+        spec["requestBody"] = {"required": bool(schema.get("required")), "content": {
+            "application/x-www-form-urlencoded": {"schema": schema, "encoding": nested},
+            "application/json": {"schema": schema}}}
+    else:
+        required = set(schema.get("required", []))
+        parameters += [{"name": name, "in": "query", "required": name in required, "schema": prop,
+                        **nested.get(name, {})} for name, prop in schema["properties"].items()]
+    spec["parameters"] = parameters
+    response = RESPONSES[handler.render.__name__]
+    spec["responses"] = {"200": {"description": "Success", "headers": {
+        "Request-Id": {"schema": {"type": "string", "pattern": "^req_"}}},
+        "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{response}"}}}},
+        **_error_responses()}
+    return spec
+
+
+def document() -> dict[str, Any]:
+    paths: dict[str, Any] = {}
+    for route in template.routes():
+        paths.setdefault(route.path, {})[route.method.lower()] = operation(route)
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "Customer credit-balance ledger", "version": "1",
+                 "description": "Stripe-compatible Customer Balance Transactions and Customers. Generated by "
+                                "`make openapi` from template.yaml, the parameter models and Stripe's schemas."},
+        "servers": [{"url": "http://127.0.0.1:3000"}],
+        "security": [{"basicAuth": []}, {"bearerAuth": []}],
+        "paths": paths,
+        "components": {"schemas": stripe_schemas(), "securitySchemes": {
+            "basicAuth": {"type": "http", "scheme": "basic", "description": "The secret key as user name"},
+            "bearerAuth": {"type": "http", "scheme": "bearer"}}},
+    }
+
+
+def render() -> str:
+    return json.dumps(document(), indent=1, sort_keys=True) + "\n"
+
+
+def main() -> int:
+    import os
+
+    os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "CustomerLedger")
+    Path(OUTPUT).write_text(render())
+    print(f"wrote {OUTPUT.relative_to(template.ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
