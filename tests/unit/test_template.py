@@ -228,3 +228,17 @@ def test_scheduled_functions_are_least_privileged(function):
     for statement in statements:
         resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
         assert "*" not in resources
+
+
+@pytest.mark.parametrize("function", sorted(template.functions()))
+def test_no_function_may_scan_or_use_wildcards(function):
+    role = transformed()["Resources"][f"{function}Role"]["Properties"]
+    for policy in role.get("Policies", []):
+        for statement in policy["PolicyDocument"]["Statement"]:
+            statement = statement["Fn::If"][1] if "Fn::If" in statement else statement
+            actions = [statement["Action"]] if isinstance(statement["Action"], str) else statement["Action"]
+            resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+            assert not any("*" in a for a in actions) and "dynamodb:Scan" not in actions, (function, actions)
+            assert "*" not in resources, function
+    managed = json.dumps(role.get("ManagedPolicyArns", []))
+    assert "AWSLambdaBasicExecutionRole" in managed and "FullAccess" not in managed
