@@ -85,7 +85,7 @@ class LedgerModel(RuleBasedStateMachine):
         self.model[customer.id] = customer
         return customer.id
 
-    @rule(customer_id=customers, amount=AMOUNTS, currency=st.sampled_from(CURRENCIES + ["USD"]))
+    @rule(customer_id=customers, amount=AMOUNTS, currency=st.sampled_from([*CURRENCIES, "USD"]))
     def post_transaction(self, customer_id, amount, currency):
         customer = self.model[customer_id]
         reply = self._post(f"/v1/customers/{customer_id}/balance_transactions",
