@@ -103,10 +103,8 @@ class LocalApi:
         try:
             decision = self.handlers[function](event, lambda_local.LambdaContext(function))
             statement = decision["policyDocument"]["Statement"][0]
-        except Exception:  # API Gateway's AUTHORIZER_FAILURE
-            import traceback
-
-            traceback.print_exc(file=sys.stderr)
+        except Exception as failure:  # API Gateway's AUTHORIZER_FAILURE
+            print(f"authorizer failed: {type(failure).__name__}: {failure}", file=sys.stderr)
             return _json(500, {"error": {"type": "api_error", "message": "An unexpected error occurred while "
                                          "authenticating. Retry the request."}})
         context = decision.get("context") or {}

