@@ -24,7 +24,6 @@ import subprocess
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
-from pathlib import Path
 from typing import Any
 
 from tools import dynamodb_local, lambda_local, template
@@ -60,7 +59,8 @@ def point_here(endpoint: str) -> None:
 
 
 def seed(customers: int = 1, balance: int = 0) -> list[str]:
-    from ledger import api_keys, customers as customer_rules
+    from ledger import api_keys
+    from ledger import customers as customer_rules
     from ledger.models import Caller
     from ledger.params import CreateCustomer
 
@@ -246,9 +246,11 @@ def warm_overhead(endpoint: str, iterations: int, runs: int) -> dict[str, Any]:
                 sink.truncate()
                 ratios.append(total / timer.seconds)
                 per_request.append((total / iterations, timer.seconds / iterations))
-        handler_s, dynamo_s = statistics.median(p[0] for p in per_request), statistics.median(p[1] for p in per_request)
+        handler_s = statistics.median(p[0] for p in per_request)
+        dynamo_s = statistics.median(p[1] for p in per_request)
         out[name] = {"handler_ms": round(handler_s * 1000, 3), "dynamodb_ms": round(dynamo_s * 1000, 3),
-                     "overhead_ms": round((handler_s - dynamo_s) * 1000, 3), "ratio": round(statistics.median(ratios), 3)}
+                     "overhead_ms": round((handler_s - dynamo_s) * 1000, 3),
+                     "ratio": round(statistics.median(ratios), 3)}
     return out
 
 
@@ -293,7 +295,8 @@ def _writer(endpoint: str, customer: str, seconds: float, start_at: float) -> di
     from ledger import dal
 
     handler = lambda_local.load_handler("CreateBalanceTransactionFunction")
-    counts = {"success": 0, "lock_timeouts": 0, "attempts": 0, "failed_attempts": 0}
+    counts = {"success": 0, "lock_timeouts": 0, "other": 0, "attempts": 0, "failed_attempts": 0}
+    outcome = {200: "success", 429: "lock_timeouts"}
 
     def attempted(parsed: dict[str, Any], **_: Any) -> None:
         counts["attempts"] += 1
@@ -307,9 +310,7 @@ def _writer(endpoint: str, customer: str, seconds: float, start_at: float) -> di
     deadline = time.time() + seconds
     with contextlib.redirect_stdout(io.StringIO()) as sink:
         while time.time() < deadline:
-            status = handler(payload, context)["statusCode"]
-            counts["success" if status == 200 else "lock_timeouts" if status == 429 else "other"] = counts.get(
-                "success" if status == 200 else "lock_timeouts" if status == 429 else "other", 0) + 1
+            counts[outcome.get(handler(payload, context)["statusCode"], "other")] += 1
             sink.seek(0)
             sink.truncate()
     return counts
@@ -326,8 +327,9 @@ def contention(endpoint: str, seconds: float) -> dict[str, Any]:
                                     [start_at] * writers))
         total = {k: sum(r.get(k, 0) for r in results) for k in ("success", "lock_timeouts", "attempts",
                                                                  "failed_attempts", "other")}
+        failed_per_success = total["failed_attempts"] / max(total["success"], 1)
         out[str(writers)] = {"transactions_per_s": round(total["success"] / seconds, 1),
-                             "failed_attempts_per_success": round(total["failed_attempts"] / max(total["success"], 1), 3),
+                             "failed_attempts_per_success": round(failed_per_success, 3),
                              "lock_timeouts": total["lock_timeouts"], "other_failures": total["other"]}
         from ledger import audit, dal
 
