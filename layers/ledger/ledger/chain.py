@@ -2,9 +2,10 @@
 
 Each write to a customer reads it, decides its next state from what it read, and commits that state
 conditioned on the version it read. Two writers that read the same version cannot both commit, so no
-two transactions of a customer ever share a predecessor. A loser retries from the state the engine
-handed back (or re-reads it) after a full-jitter backoff; when its time budget is spent it answers
-429 lock_timeout, having written nothing.
+two transactions of a customer ever share a predecessor. A loser retries at once from the state the
+engine handed back with the failed condition (no re-read); if it loses again it backs off (full
+jitter) and re-reads after the pause, since a state fetched before sleeping is stale against a busy
+writer. When its time budget is spent it answers 429 lock_timeout, having written nothing.
 
 A request with an idempotency key commits its record in the same transaction: a retry of a committed
 request, or a concurrent request with the same key, finds the record and replays it.
@@ -21,8 +22,8 @@ from ledger.idempotency import Claim, key_in_use
 from ledger.models import BalanceTransactionRecord, CustomerRecord, Mode
 from ledger.observability import count
 
-BACKOFF_BASE_SECONDS = 0.005
-BACKOFF_CAP_SECONDS = 0.2
+BACKOFF_BASE_SECONDS = 0.02
+BACKOFF_CAP_SECONDS = 0.3
 
 
 @dataclass(frozen=True)
@@ -61,12 +62,16 @@ def write_customer(
             raise settle_claim_race(mode, claim) from None
         except dal.StaleCustomer as stale:
             count("VersionConflictsRetried")
+            if stale.current is not None and attempt == 0:
+                current = stale.current  # the state that beat us, fresh from the engine: retry at once
+                continue
+            # Back off, then read: a state fetched before the pause would be stale after it.
             pause = random.uniform(0, min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2**attempt))
             if time.monotonic() + pause > deadline:
                 count("LockTimeouts")
                 raise errors.lock_timeout() from stale
             time.sleep(pause)
-            current = stale.current or dal.get_customer(mode, customer_id)
+            current = dal.get_customer(mode, customer_id)
             continue
         if change.transaction is not None:
             count("BalanceTransactionsCreated")
