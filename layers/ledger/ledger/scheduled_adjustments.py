@@ -61,7 +61,7 @@ def _currency(value: Any) -> str:
 
 
 class Entry(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
     id: str
     customer: str
     amount: Annotated[int, BeforeValidator(_strict_amount)]
@@ -96,7 +96,7 @@ class Entry(BaseModel):
 
 
 class S3Location(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
     bucket: str
     key: str
 
@@ -104,7 +104,7 @@ class S3Location(BaseModel):
 class PlanSource(BaseModel):
     """A large plan: JSON Lines, one entry per line, in S3 (or, for local runs, a file:// path)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
     s3: S3Location | None = None
     file: str | None = None
 
@@ -120,7 +120,7 @@ class PlanSource(BaseModel):
 class Plan(BaseModel):
     """A schedule's Input: what to apply at each occurrence."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
     plan: str
     scheduled_time: datetime
     dry_run: bool = False
