@@ -137,7 +137,11 @@ def unrecognized(method: str, path: str) -> Response:
 
 
 def _json(status: int, body: dict[str, Any]) -> Response:
-    return Response(json.dumps(body), status=status, mimetype="application/json")
+    """An answer API Gateway gives itself (gateway responses also carry the request id)."""
+    import uuid
+
+    return Response(json.dumps(body), status=status, mimetype="application/json",
+                    headers={"Request-Id": "req_" + uuid.uuid4().hex})
 
 
 @contextlib.contextmanager

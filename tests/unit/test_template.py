@@ -242,3 +242,9 @@ def test_no_function_may_scan_or_use_wildcards(function):
             assert "*" not in resources, function
     managed = json.dumps(role.get("ManagedPolicyArns", []))
     assert "AWSLambdaBasicExecutionRole" in managed and "FullAccess" not in managed
+
+
+def test_every_gateway_response_carries_the_request_id():
+    responses = template.load()["Resources"]["LedgerApi"]["Properties"]["GatewayResponses"]
+    for name, response in responses.items():
+        assert response["ResponseParameters"]["Headers"]["Request-Id"] == "context.requestId", name
