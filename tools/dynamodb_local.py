@@ -185,3 +185,18 @@ def _alive(pid: int | None) -> bool:
     except OSError:
         return False
     return True
+
+
+@contextlib.contextmanager
+def ledger_table(table: str | None = None, name: str = "ledger"):
+    """Point the ledger layer at a table: a deployed one (`table`, with your AWS credentials and
+    region), or else the local run's table on its engine (the running one, or one started for the
+    block), created from the template if missing. Yields the table's name."""
+    with contextlib.ExitStack() as stack:
+        if table is None:
+            use_dummy_credentials()
+            endpoint = os.environ.get("AWS_ENDPOINT_URL_DYNAMODB") or stack.enter_context(shared_engine())
+            os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = endpoint
+            create_ledger_table(endpoint, name)
+        os.environ["TABLE_NAME"] = table or name
+        yield table or name

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -29,12 +28,8 @@ def main(function: str, event_file: str) -> int:
         print(f"unknown function {function}; one of: {', '.join(template.functions())}", file=sys.stderr)
         return 2
     out = sys.stdout
-    dynamodb_local.use_dummy_credentials()
     # Powertools logs and EMF metrics print to stdout: during the call, stdout is stderr.
-    with contextlib.redirect_stdout(sys.stderr), contextlib.ExitStack() as stack:
-        endpoint = os.environ.get("AWS_ENDPOINT_URL_DYNAMODB") or stack.enter_context(dynamodb_local.shared_engine())
-        os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = endpoint
-        dynamodb_local.create_ledger_table(endpoint, TABLE_NAME)
+    with contextlib.redirect_stdout(sys.stderr), dynamodb_local.ledger_table(name=TABLE_NAME):
         lambda_local.configure(function, TABLE_NAME)
         handler = lambda_local.load_handler(function)
         try:

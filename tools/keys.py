@@ -11,8 +11,6 @@ deployed stack pass `--table <TableName output>`: it then uses your AWS credenti
 from __future__ import annotations
 
 import argparse
-import contextlib
-import os
 import sys
 
 from tools import dynamodb_local, lambda_local
@@ -30,16 +28,7 @@ def main(argv: list[str]) -> int:
     revoke.add_argument("key_id")
     args = parser.parse_args(argv)
 
-    with contextlib.ExitStack() as stack:
-        if args.table:
-            os.environ["TABLE_NAME"] = args.table
-        else:
-            dynamodb_local.use_dummy_credentials()
-            endpoint = os.environ.get("AWS_ENDPOINT_URL_DYNAMODB") or stack.enter_context(
-                dynamodb_local.shared_engine())
-            os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = endpoint
-            dynamodb_local.create_ledger_table(endpoint, TABLE_NAME)
-            os.environ["TABLE_NAME"] = TABLE_NAME
+    with dynamodb_local.ledger_table(args.table, TABLE_NAME):
         lambda_local.use_layer()
         from ledger import api_keys
 

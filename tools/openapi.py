@@ -26,23 +26,24 @@ RESPONSES = {  # render function -> response schema
 }
 
 
-def _nullable_to_null(node: Any) -> Any:
+def nullable_to_null(node: Any) -> Any:
+    """OpenAPI 3.0's `nullable: true` as JSON Schema's null type (OpenAPI 3.1, jsonschema)."""
     if isinstance(node, list):
-        return [_nullable_to_null(n) for n in node]
+        return [nullable_to_null(n) for n in node]
     if not isinstance(node, dict):
         return node
-    converted = {k: _nullable_to_null(v) for k, v in node.items() if k != "nullable"}
+    converted = {k: nullable_to_null(v) for k, v in node.items() if k != "nullable"}
     return {"anyOf": [converted, {"type": "null"}]} if node.get("nullable") else converted
 
 
 def stripe_schemas() -> dict[str, Any]:
     fragment = json.loads(STRIPE.read_text())
-    schemas = {name: _nullable_to_null(fragment["schemas"][name]) for name in SHARED}
+    schemas = {name: nullable_to_null(fragment["schemas"][name]) for name in SHARED}
     lists = {"CustomerBalanceTransactionList": "/v1/customers/{customer}/balance_transactions", "CustomerList":
              "/v1/customers"}
     for name, path in lists.items():
         schema = fragment["paths"][path]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
-        schemas[name] = _nullable_to_null(schema)
+        schemas[name] = nullable_to_null(schema)
     referenced = set(re.findall(r"#/components/schemas/([\w.]+)", json.dumps(schemas)))
     for name in sorted(referenced - set(schemas)):
         schemas[name] = {"type": "object", "description": "Not returned by this API (stub of Stripe's schema)."}

@@ -10,30 +10,21 @@ from typing import Any
 
 import jsonschema
 
+from tools.openapi import nullable_to_null
+
 FRAGMENT = Path(__file__).resolve().parent.parent / "data" / "stripe-openapi-fragment.json"
-
-
-def _convert(node: Any) -> Any:
-    if isinstance(node, list):
-        return [_convert(n) for n in node]
-    if not isinstance(node, dict):
-        return node
-    converted = {k: _convert(v) for k, v in node.items() if k != "nullable"}
-    if node.get("nullable"):
-        return {"anyOf": [converted, {"type": "null"}]}
-    return converted
 
 
 @cache
 def _document() -> dict[str, Any]:
     fragment = json.loads(FRAGMENT.read_text())
-    schemas = {name: _convert(schema) for name, schema in fragment["schemas"].items()}
+    schemas = {name: nullable_to_null(schema) for name, schema in fragment["schemas"].items()}
     for name in set(re.findall(r'#/components/schemas/([\w.]+)', FRAGMENT.read_text())) - set(schemas):
         schemas[name] = {"type": "object"}
     list_schema = fragment["paths"]["/v1/customers/{customer}/balance_transactions"]["get"]["responses"]["200"]
-    schemas["_transaction_list"] = _convert(list_schema["content"]["application/json"]["schema"])
+    schemas["_transaction_list"] = nullable_to_null(list_schema["content"]["application/json"]["schema"])
     customers_list = fragment["paths"]["/v1/customers"]["get"]["responses"]["200"]
-    schemas["_customer_list"] = _convert(customers_list["content"]["application/json"]["schema"])
+    schemas["_customer_list"] = nullable_to_null(customers_list["content"]["application/json"]["schema"])
     return {"components": {"schemas": schemas}}
 
 

@@ -22,8 +22,9 @@ from ledger.idempotency import Claim, key_in_use
 from ledger.models import BalanceTransactionRecord, CustomerRecord, Mode
 from ledger.observability import count
 
-BACKOFF_BASE_SECONDS = 0.02
-BACKOFF_CAP_SECONDS = 0.3
+BACKOFF_BASE_SECONDS = 0.05
+BACKOFF_CAP_SECONDS = 0.5
+FIRST_RETRY_JITTER_SECONDS = 0.005
 
 
 @dataclass(frozen=True)
@@ -63,7 +64,10 @@ def write_customer(
         except dal.StaleCustomer as stale:
             count("VersionConflictsRetried")
             if stale.current is not None and attempt == 0:
-                current = stale.current  # the state that beat us, fresh from the engine: retry at once
+                # The state that beat us, fresh from the engine: retry from it after a pause of up to one
+                # commit, so the writers that lost together do not all collide again.
+                time.sleep(random.uniform(0, FIRST_RETRY_JITTER_SECONDS))
+                current = stale.current
                 continue
             # Back off, then read: a state fetched before the pause would be stale after it.
             pause = random.uniform(0, min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2**attempt))
