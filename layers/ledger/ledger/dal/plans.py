@@ -29,10 +29,6 @@ def read_lines(bucket: str | None, key: str | None, path: str | None) -> Iterato
         yield line.decode("utf-8")
 
 
-class Message(dict[str, Any]):
-    """One queue message: its body, FIFO group and deduplication id."""
-
-
 def send(queue_url: str, messages: Iterable[tuple[dict[str, Any], str, str]]) -> int:
     """Send (body, group id, deduplication id) triples in batches of ten; returns how many were sent.
     A partial batch failure is retried; what still fails raises (the caller's retry re-sends all,
