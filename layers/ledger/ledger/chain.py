@@ -22,7 +22,10 @@ from ledger.idempotency import Claim, key_in_use
 from ledger.models import BalanceTransactionRecord, CustomerRecord, Mode
 from ledger.observability import count
 
-BACKOFF_BASE_SECONDS = 0.05
+# Under contention the writer that just committed reads first and tends to win again, so the others
+# only add failed attempts: pausing them longer (base 100 ms rather than 50) cut failed attempts per
+# success by a third at 8 writers and raised throughput, with no lock timeout (bench/suite.py).
+BACKOFF_BASE_SECONDS = 0.1
 BACKOFF_CAP_SECONDS = 0.5
 FIRST_RETRY_JITTER_SECONDS = 0.005
 
