@@ -398,33 +398,40 @@ def seed_ledger(size: int) -> tuple[str, list[str]]:
     return customer.id, ids
 
 
-def list_cost(endpoint: str, iterations: int) -> dict[str, Any]:
+LEDGER_SIZES = (10, 1_000, 10_000)
+
+
+def list_cost(endpoint: str, iterations: int, rounds: int) -> dict[str, Any]:
+    """Median time of the list handler for a first page and a deep-cursor page of each ledger size.
+    All ledgers are seeded first and then measured in interleaved rounds, so that the engine's state
+    after a bulk load, and drift in general, weigh on every size alike."""
     import contextlib
     import io
 
     handler = lambda_local.load_handler("ListBalanceTransactionsFunction")
     context = lambda_local.LambdaContext("list")
-    out: dict[str, Any] = {}
-    for size in (10, 1_000, 10_000):
+    payloads: dict[tuple[int, str], dict[str, Any]] = {}
+    for size in LEDGER_SIZES:
         customer, ids = seed_ledger(size)
         # ~90% of the way down the newest-first list (ids are oldest first), a full page below it when possible
         deep_index = min(len(ids) - 1, max(len(ids) // 10, 10))
-        deep_cursor = ids[deep_index]
-        timings = {}
-        for page, payload in (("first_page", event("ListBalanceTransactionsFunction", customer)),
-                              ("deep_cursor_page", event("ListBalanceTransactionsFunction", customer,
-                                                         starting_after=deep_cursor))):
-            samples = []
+        payloads[size, "first_page"] = event("ListBalanceTransactionsFunction", customer)
+        payloads[size, "deep_cursor_page"] = event("ListBalanceTransactionsFunction", customer,
+                                                   starting_after=ids[deep_index])
+        for page in ("first_page", "deep_cursor_page"):
             with contextlib.redirect_stdout(io.StringIO()):
-                for _ in range(5):
-                    handler(payload, context)
-                for _ in range(iterations):
+                body = json.loads(handler(payloads[size, page], context)["body"])
+            assert len(body["data"]) == (10 if page == "first_page" else min(10, deep_index))
+    samples: dict[tuple[int, str], list[float]] = {key: [] for key in payloads}
+    with contextlib.redirect_stdout(io.StringIO()):
+        for _ in range(rounds):
+            for key, payload in payloads.items():
+                for _ in range(max(iterations // rounds, 1)):
                     started = time.perf_counter()
-                    result = handler(payload, context)
-                    samples.append(time.perf_counter() - started)
-            assert len(json.loads(result["body"])["data"]) == min(10, deep_index if page != "first_page" else 10)
-            timings[page] = round(statistics.median(samples) * 1000, 3)
-        out[str(size)] = timings
+                    handler(payload, context)
+                    samples[key].append(time.perf_counter() - started)
+    out: dict[str, Any] = {str(size): {page: round(statistics.median(samples[size, page]) * 1000, 3)
+                                       for page in ("first_page", "deep_cursor_page")} for size in LEDGER_SIZES}
     for page in ("first_page", "deep_cursor_page"):
         out[f"{page}_ratio_10000_vs_10"] = round(out["10000"][page] / out["10"][page], 3)
     return out
@@ -558,7 +565,7 @@ def main() -> int:
             # (the engine and the writers share 2 cores), which AWS is not. Reported, not a verdict.
             "contention_with_5ms_latency": lambda: contention(endpoint, seconds=contention_s, rounds=runs,
                                                               latency_s=0.005),
-            "list_cost": lambda: list_cost(endpoint, iterations=30 if quick else 100),
+            "list_cost": lambda: list_cost(endpoint, iterations=30 if quick else 140, rounds=runs),
             "memory_mb": lambda: memory(endpoint, requests=200 if quick else 1000),
             "http_throughput": lambda: http_throughput(endpoint, processes=4, requests=50 if quick else 150),
         }
