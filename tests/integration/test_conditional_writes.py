@@ -1,6 +1,8 @@
 """Conditional-write behaviour on the real engine: a stale version is refused and the engine hands
-back the current item; retries re-derive from it; a spent budget answers 429 lock_timeout having
-written nothing."""
+back the current item; retries re-derive from it; a request losing to a busy writer is not starved;
+a spent budget answers 429 lock_timeout having written nothing."""
+
+import time
 
 import pytest
 
@@ -38,6 +40,43 @@ def test_a_conflict_is_retried_from_the_returned_state(api, ledger_table, monkey
     assert mine["ending_balance"] == 107
     _, chain = assert_intact(customer["id"])
     assert [t.amount for t in chain] == [7, 100]
+
+
+def test_a_request_losing_to_a_busy_writer_is_not_starved(api, ledger_table, monkeypatch):
+    """A rival commits during every pause of ours (and before our first write): only a retry made at
+    once from the state handed back can win. Halfway through its budget the request makes those."""
+    from ledger import balance_transactions, config
+    from ledger.models import Source
+
+    customer = api.customer()
+    monkeypatch.setenv("WRITE_BUDGET_SECONDS", "0.6")
+    config.settings.cache_clear()
+    real_commit, real_sleep = dal.commit_customer, time.sleep
+    paused, rivals = [True], []
+
+    def sleep(seconds: float) -> None:
+        paused[0] = True
+        real_sleep(seconds)
+
+    def commit_after_a_busy_rival(record, expected_version, *args, **kwargs):
+        if paused[0]:
+            live = dal.get_customer("test", record.id)
+            rival = balance_transactions.next_transaction(live, amount=1, currency="usd", kind="adjustment",
+                                                          source=Source(origin="api"))
+            real_commit(rival.customer, live.version, rival.transaction)
+            rivals.append(rival.transaction.id)
+        paused[0] = False
+        return real_commit(record, expected_version, *args, **kwargs)
+
+    monkeypatch.setattr(time, "sleep", sleep)
+    monkeypatch.setattr(dal, "commit_customer", commit_after_a_busy_rival)
+    mine = api.transaction(customer["id"], 100)
+    monkeypatch.undo()
+    config.settings.cache_clear()
+    assert len(rivals) >= 3  # it lost several times before it was urgent
+    _, chain = assert_intact(customer["id"])
+    assert [t.id for t in chain if t.amount == 100] == [mine["id"]]
+    assert mine["ending_balance"] == len(rivals) + 100
 
 
 def test_spent_budget_answers_lock_timeout_and_writes_nothing(api, ledger_table, monkeypatch):

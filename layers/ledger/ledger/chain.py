@@ -5,7 +5,9 @@ conditioned on the version it read. Two writers that read the same version canno
 two transactions of a customer ever share a predecessor. A loser retries at once from the state the
 engine handed back with the failed condition (no re-read); if it loses again it backs off (full
 jitter) and re-reads after the pause, since a state fetched before sleeping is stale against a busy
-writer. When its time budget is spent it answers 429 lock_timeout, having written nothing.
+writer. A request still losing halfway through its time budget stops yielding and retries at once
+from each state handed back, so a busy writer cannot starve it. When the budget is spent it answers
+429 lock_timeout, having written nothing.
 
 A request with an idempotency key commits its record in the same transaction: a retry of a committed
 request, or a concurrent request with the same key, finds the record and replays it.
@@ -45,7 +47,8 @@ def write_customer(
 
     `decide` must be pure: it may run several times, and may raise a StripeError to refuse.
     """
-    deadline = time.monotonic() + settings().write_budget_seconds
+    started, budget = time.monotonic(), settings().write_budget_seconds
+    deadline, urgent_at = started + budget, started + budget / 2
     snapshot = dal.read(mode, customer_id, claim=_claim_key(claim))
     if claim is not None:
         claim.check(snapshot.claim)
@@ -66,15 +69,18 @@ def write_customer(
             raise settle_claim_race(mode, claim) from None
         except dal.StaleCustomer as stale:
             count("VersionConflictsRetried")
-            if stale.current is not None and attempt == 0:
-                # The state that beat us, fresh from the engine: retry from it after a pause of up to one
-                # commit, so the writers that lost together do not all collide again.
-                time.sleep(random.uniform(0, FIRST_RETRY_JITTER_SECONDS))
+            now = time.monotonic()
+            if stale.current is not None and (attempt == 0 or urgent_at <= now < deadline):
+                # The state that beat us, fresh from the engine. The first time, retry from it after a
+                # pause of up to one commit, so the writers that lost together do not all collide again;
+                # once urgent, at once: that lands before the winner's next read-and-write cycle.
+                if attempt == 0:
+                    time.sleep(random.uniform(0, FIRST_RETRY_JITTER_SECONDS))
                 current = stale.current
                 continue
             # Back off, then read: a state fetched before the pause would be stale after it.
             pause = random.uniform(0, min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2**attempt))
-            if time.monotonic() + pause > deadline:
+            if now + pause > deadline:
                 count("LockTimeouts")
                 raise errors.lock_timeout() from stale
             time.sleep(pause)
