@@ -561,8 +561,8 @@ def main() -> int:
             "warm_overhead": lambda: warm_overhead(endpoint, iterations=100 if quick else 300, runs=runs),
             "round_trips": lambda: round_trips(endpoint),
             "contention": lambda: contention(endpoint, seconds=contention_s, rounds=runs),
-            # The same with 5 ms of network latency per call, as on AWS: the plain step is CPU-bound here
-            # (the engine and the writers share 2 cores), which AWS is not. Reported, not a verdict.
+            # The same with 5 ms of network latency per call, as on AWS: there the losers' attempts overlap
+            # the winner's round trips instead of queueing in the local engine. Reported, not a verdict.
             "contention_with_5ms_latency": lambda: contention(endpoint, seconds=contention_s, rounds=runs,
                                                               latency_s=0.005),
             "list_cost": lambda: list_cost(endpoint, iterations=30 if quick else 140, rounds=runs),
