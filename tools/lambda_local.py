@@ -5,6 +5,7 @@ environment from the template, and API Gateway REST proxy events built faithfull
 from __future__ import annotations
 
 import base64
+import functools
 import importlib.util
 import os
 import sys
@@ -13,7 +14,7 @@ import uuid
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from tools import template
+from tools import local_aws, template
 
 LAYER_DIR = template.ROOT / "layers" / "ledger"
 STAGE = "stripe"
@@ -35,6 +36,20 @@ def configure(function: str, table_name: str | None) -> None:
 
 
 def load_handler(function: str) -> Handler:
+    """The function's handler, invoked as Lambda would with its role: every AWS call it makes is
+    decided against the role the template gives it (tools.local_aws)."""
+    handler = _load(function)
+
+    @functools.wraps(handler)
+    def invoke(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        with local_aws.acting_as(function):
+            return handler(event, context)
+
+    return invoke
+
+
+def _load(function: str) -> Handler:
+    local_aws.install()
     use_layer()
     props = template.functions()[function]["Properties"]
     module_name, attribute = props["Handler"].rsplit(".", 1)

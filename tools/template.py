@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -33,9 +34,27 @@ def _intrinsic(loader: _Loader, suffix: str, node: yaml.Node) -> dict[str, Any]:
 _Loader.add_multi_constructor("!", _intrinsic)
 
 
-@cache
+_source = [TEMPLATE]
+_derived: list[Any] = []  # caches of values computed from the template, cleared when it changes
+
+
+def derived(function: Any) -> Any:
+    """Decorator: a cached function of the template, recomputed when `use` switches templates."""
+    cached = cache(function)
+    _derived.append(cached)
+    return cached
+
+
+def use(path: Path) -> None:
+    """Read another template from now on (a test's modified copy); `use(TEMPLATE)` restores."""
+    _source[0] = path
+    for cached in _derived:
+        cached.cache_clear()
+
+
+@derived
 def load() -> dict[str, Any]:
-    return yaml.load(TEMPLATE.read_text(), Loader=_Loader)  # a SafeLoader subclass
+    return yaml.load(_source[0].read_text(), Loader=_Loader)  # a SafeLoader subclass
 
 
 @dataclass(frozen=True)
@@ -136,3 +155,32 @@ def default_authorizer() -> Authorizer | None:
     identity = spec.get("Identity") or {}
     return Authorizer(function=spec["FunctionArn"]["Fn::GetAtt"][0], header=identity.get("Header", "Authorization"),
                       ttl_seconds=int(identity.get("ReauthorizeEvery", 300)))
+
+
+TRANSFORM_CACHE = ROOT / ".local" / "transformed"
+TOOLS_PYTHON = ROOT / ".venv-tools" / "bin" / "python"
+
+
+@derived
+def transformed() -> dict[str, Any]:
+    """The template as the SAM transform turns it into CloudFormation (aws-sam-translator, run in the
+    template-tools environment), cached under .local/ by template content."""
+    import hashlib
+    import json
+    import subprocess
+
+    cached = TRANSFORM_CACHE / f"{hashlib.sha256(_source[0].read_bytes()).hexdigest()[:32]}.json"
+    try:
+        return json.loads(cached.read_text())
+    except (OSError, ValueError):
+        pass
+    if not TOOLS_PYTHON.exists():
+        raise RuntimeError(f"{TOOLS_PYTHON} missing: run `make template-tools`")
+    output = subprocess.run([str(TOOLS_PYTHON), str(ROOT / "tools" / "sam_transform.py"), str(_source[0])],
+                            capture_output=True, text=True, check=True).stdout
+    result = json.loads(output)
+    cached.parent.mkdir(parents=True, exist_ok=True)
+    temporary = cached.with_suffix(f".{os.getpid()}.tmp")
+    temporary.write_text(output)
+    temporary.replace(cached)
+    return result

@@ -117,8 +117,10 @@ def plan_queue(moto_server: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[di
     bucket = f"plans-{suffix}"
     s3.create_bucket(Bucket=bucket)
     monkeypatch.setenv("ADJUSTMENTS_QUEUE_URL", queue_url)
+    monkeypatch.setenv("PLAN_BUCKET_NAME", bucket)
     config.settings.cache_clear()
     yield {"queue_url": queue_url, "bucket": bucket, "sqs": sqs, "s3": s3}
     monkeypatch.delenv("ADJUSTMENTS_QUEUE_URL")
+    monkeypatch.delenv("PLAN_BUCKET_NAME")
     config.settings.cache_clear()
     plans._client.cache_clear()

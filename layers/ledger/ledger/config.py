@@ -17,6 +17,8 @@ class Settings:
     # Scheduled adjustments: plans larger than this go through the queue (when one is configured).
     adjustments_queue_url: str | None = None
     direct_apply_limit: int = 100
+    # The one bucket plans may be read from (the role may read no other).
+    plan_bucket_name: str | None = None
 
 
 @cache
@@ -27,4 +29,5 @@ def settings() -> Settings:
         write_budget_seconds=float(os.environ.get("WRITE_BUDGET_SECONDS", "4")),
         adjustments_queue_url=os.environ.get("ADJUSTMENTS_QUEUE_URL") or None,
         direct_apply_limit=int(os.environ.get("DIRECT_APPLY_LIMIT", "100")),
+        plan_bucket_name=os.environ.get("PLAN_BUCKET_NAME") or None,
     )

@@ -75,7 +75,7 @@ def list_page(caller: Caller, params: ListCustomers) -> Page:
     """Newest first, from an index that holds keys only, then one consistent BatchGetItem."""
     index, partition = dal.CUSTOMERS_BY_CREATED, f"{caller.mode}#customers"
     if params.email is not None:
-        index, partition = dal.CUSTOMERS_BY_EMAIL, f"{caller.mode}#email#{params.email}"
+        index, partition = dal.CUSTOMERS_BY_EMAIL, dal.email_partition(caller.mode, params.email)
     low, high = "0", "~"
     if params.created:
         lowest, highest = params.created.bounds()
@@ -100,5 +100,6 @@ def list_page(caller: Caller, params: ListCustomers) -> Page:
     if not newest_first:
         page_ids.reverse()
     records = dal.get_customers(caller.mode, page_ids)
-    items = [records[cid] for cid in page_ids if cid in records and not records[cid].deleted]
+    items = [records[cid] for cid in page_ids if cid in records and not records[cid].deleted
+             and (params.email is None or records[cid].email == params.email)]
     return Page(items=items, has_more=len(found) > params.limit)

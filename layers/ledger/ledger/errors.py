@@ -16,6 +16,7 @@ class StripeError(Exception):
         param: str | None = None,
         should_retry: bool | None = None,
     ) -> None:
+        message, param = _encodable(message), _encodable(param)
         super().__init__(message)
         self.status, self.message, self.type = status, message, type
         self.code, self.param, self.should_retry = code, param, should_retry
@@ -28,6 +29,12 @@ class StripeError(Exception):
         if self.param:
             error["param"] = self.param
         return {"error": error}
+
+
+def _encodable(text: str | None) -> Any:
+    """Text that encodes as UTF-8 whatever a client sent: a lone surrogate (from a JSON escape) is shown
+    as its escape, since an error quotes the client's input back."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8") if text else text
 
 
 def invalid(message: str, *, code: str | None = None, param: str | None = None) -> StripeError:

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from ledger import clock, errors
+from ledger import clock, errors, wire
 from ledger.models import IdempotencyRecord, Mode
 
 CLIENT_RETENTION_SECONDS = 24 * 3600
@@ -52,7 +52,7 @@ class Claim:
         now = clock.now()
         return IdempotencyRecord(mode=self.mode, namespace=self.namespace, key=self.key,
                                  fingerprint=self.fingerprint, status=200,
-                                 body=json.dumps(self.body, separators=(",", ":")), created=now,
+                                 body=wire.dumps(self.body), created=now,
                                  expires_at=now + self.retention_seconds)
 
     def check(self, saved: IdempotencyRecord | None) -> None:

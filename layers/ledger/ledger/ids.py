@@ -37,13 +37,14 @@ def _decode(text: str) -> int | None:
     return value
 
 
-_PLAUSIBLE = re.compile(r"[A-Za-z0-9_]{1,255}")
+_CUSTOMER_ID = re.compile(r"cus_[A-Za-z0-9]{1,251}")
 
 
-def plausible(object_id: str) -> bool:
-    """Whether an id could name one of our objects. Anything else (too long for a DynamoDB key, or
-    characters no id of ours has) is simply not found, without asking the database."""
-    return bool(_PLAUSIBLE.fullmatch(object_id))
+def is_customer_id(object_id: str) -> bool:
+    """Whether an id could name one of our customers. Anything else (another prefix, too long for a
+    DynamoDB key, characters no id of ours has) is simply not found, without asking the database: the
+    functions' roles may only touch customer partitions (`{mode}#cus_…`)."""
+    return bool(_CUSTOMER_ID.fullmatch(object_id))
 
 
 def customer_id() -> str:

@@ -175,6 +175,10 @@ def load_entries(plan: Plan) -> list[Entry]:
     else:
         assert plan.source is not None
         location = plan.source.s3
+        allowed = settings().plan_bucket_name
+        if location is not None and location.bucket != allowed:
+            raise PlanError(f"plans are read only from the stack's plan bucket (PlanBucketName: {allowed!r}), "
+                            f"not {location.bucket!r}")
         path = plan.source.file.removeprefix("file://") if plan.source.file else None
         lines = plan_store.read_lines(location.bucket if location else None, location.key if location else None,
                                       path)

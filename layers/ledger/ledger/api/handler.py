@@ -8,14 +8,13 @@ error: clients never see a traceback.
 """
 
 import functools
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from aws_lambda_powertools.logging import correlation_paths
 
-from ledger import errors, idempotency
+from ledger import errors, idempotency, wire
 from ledger.api import form
 from ledger.models import Caller
 from ledger.observability import flush_metrics, logger
@@ -106,7 +105,7 @@ def _caller(event: dict[str, Any]) -> Caller:
 
 
 def respond(status: int, body: dict[str, Any], request_id: str, extra: dict[str, str] | None = None) -> dict[str, Any]:
-    return _respond_text(status, json.dumps(body, separators=(",", ":")), request_id, extra)
+    return _respond_text(status, wire.dumps(body), request_id, extra)
 
 
 def _respond_text(status: int, body: str, request_id: str, extra: dict[str, str] | None = None) -> dict[str, Any]:

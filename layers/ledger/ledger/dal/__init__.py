@@ -96,6 +96,14 @@ def claim_key(mode: Mode, namespace: str, key: str) -> dict[str, Any]:
     return {"pk": {"S": f"{mode}#{prefix}#{key}"}, "sk": {"S": IDEMPOTENCY_SK}}
 
 
+def email_partition(mode: Mode, email: str) -> str:
+    """The by-email index partition: a digest, so that any email Stripe accepts (512 characters of up to
+    four bytes each) fits DynamoDB's 2,048-byte partition key."""
+    import hashlib
+
+    return f"{mode}#email#{hashlib.sha256(email.encode()).hexdigest()}"
+
+
 def _customer_index_sk(record: CustomerRecord) -> str:
     return f"{record.created:010d}#{record.id}"
 
@@ -143,7 +151,7 @@ def customer_item(record: CustomerRecord) -> dict[str, Any]:
     if not record.deleted:
         attributes.update(gsi1pk=f"{record.mode}#customers", gsi1sk=_customer_index_sk(record))
         if record.email:
-            attributes.update(gsi2pk=f"{record.mode}#email#{record.email}", gsi2sk=_customer_index_sk(record))
+            attributes.update(gsi2pk=email_partition(record.mode, record.email), gsi2sk=_customer_index_sk(record))
     return _item(attributes)
 
 
@@ -179,7 +187,7 @@ def _is_customer(item: dict[str, Any]) -> bool:
 # --- reads ---------------------------------------------------------------------------------------
 
 def get_customer(mode: Mode, customer_id: str) -> CustomerRecord | None:
-    if not ids.plausible(customer_id):
+    if not ids.is_customer_id(customer_id):
         return None
     key = {"pk": {"S": partition(mode, customer_id)}, "sk": {"S": CUSTOMER_SK}}
     return _customer(client().get_item(TableName=table(), Key=key, ConsistentRead=True).get("Item"))
@@ -200,7 +208,7 @@ def read(
     """A customer, one of its transactions (by position) and an idempotency record (namespace, key),
     whichever are asked for, in one round trip: GetItem for one, a consistent BatchGetItem for more."""
     wanted: dict[str, dict[str, Any]] = {}
-    if customer_id is not None and ids.plausible(customer_id):
+    if customer_id is not None and ids.is_customer_id(customer_id):
         wanted["customer"] = {"pk": {"S": partition(mode, customer_id)}, "sk": {"S": CUSTOMER_SK}}
         if position is not None:
             wanted["transaction"] = {"pk": {"S": partition(mode, customer_id)},
@@ -241,6 +249,8 @@ def query_chain(
 
     When `high` is the customer's key, the customer comes back first (newest first) as well.
     """
+    if not ids.is_customer_id(customer_id):
+        return None, []
     response = client().query(
         TableName=table(),
         KeyConditionExpression="pk = :pk AND sk BETWEEN :low AND :high",

@@ -1,0 +1,149 @@
+"""IAM as AWS enforces it: every function runs with the role the SAM transform of template.yaml gives it
+(tools.local_aws), and each role holds exactly what its code paths use, no more."""
+
+import re
+from pathlib import Path
+
+import pytest
+from botocore.exceptions import ClientError
+
+from tests.support.scheduling import drain, entries_for, plan, run_scheduler, run_worker
+from tools import local_aws, template
+from tools.local_aws import iam
+
+pytestmark = pytest.mark.dynamodb_local
+# Granted for what the Lambda service does with the role, not for calls the code makes.
+USED_BY_THE_SERVICE = {"logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents",
+                       "sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility",
+                       "sqs:GetQueueAttributes"}
+
+
+@pytest.fixture
+def template_without(tmp_path):
+    """Use a copy of template.yaml with one action removed from one function's policies."""
+
+    def remove(function: str, action: str) -> None:
+        text = template.TEMPLATE.read_text()
+        start = text.index(f"\n  {function}:\n")
+        end = text.index(f"\n  {function}Logs:", start)
+        block = re.sub(rf"\n +- {re.escape(action)}\n", "\n", text[start:end], count=1)
+        assert block != text[start:end], f"{action} not in {function}'s policies"
+        copy = Path(tmp_path) / "template.yaml"
+        copy.write_text(text[:start] + block + text[end:])
+        template.use(copy)
+
+    yield remove
+    template.use(template.TEMPLATE)
+
+
+def test_a_role_missing_a_needed_action_fails_as_on_aws(api, template_without):
+    customer = api.customer()["id"]
+    template_without("CreateBalanceTransactionFunction", "dynamodb:BatchGetItem")
+    path = f"/v1/customers/{customer}/balance_transactions"
+    assert api.post(path, {"amount": 100, "currency": "usd"}).status == 200  # one GetItem: still allowed
+    refused = api.post(path, {"amount": 100, "currency": "usd"}, headers={"Idempotency-Key": "k1"})
+    assert refused.status == 500 and refused.error["type"] == "api_error"
+
+    from ledger import dal
+
+    with local_aws.acting_as("CreateBalanceTransactionFunction"), pytest.raises(ClientError) as denied:
+        dal.read("test", customer, claim=("client", "k1"))
+    assert denied.value.response["Error"]["Code"] == "AccessDeniedException"
+    assert "not authorized to perform: dynamodb:BatchGetItem" in str(denied.value)
+
+
+def test_request_functions_cannot_touch_api_keys(ledger_table):
+    from ledger import dal
+
+    for function in ("RetrieveCustomerFunction", "CreateBalanceTransactionFunction", "ListCustomersFunction"):
+        with local_aws.acting_as(function), pytest.raises(ClientError) as denied:
+            dal.get_api_key("0" * 64)
+        assert denied.value.response["Error"]["Code"] == "AccessDeniedException"
+
+
+def _rival_commits(monkeypatch, times: int) -> None:
+    """The next `times` commits each lose to a rival that commits just before them (the customer's
+    version moves on), so a writer retries from the returned state, then backs off and re-reads."""
+    from ledger import balance_transactions, dal
+    from ledger.models import Source
+
+    real_commit, left = dal.commit_customer, [times]
+
+    def commit_after_a_rival(record, expected_version, *args, **kwargs):
+        if left[0] > 0 and expected_version is not None:
+            left[0] -= 1
+            live = dal.get_customer(record.mode, record.id)
+            rival = balance_transactions.next_transaction(live, amount=1, currency="usd", kind="adjustment",
+                                                          source=Source(origin="api"))
+            real_commit(rival.customer, live.version, rival.transaction)
+        return real_commit(record, expected_version, *args, **kwargs)
+
+    monkeypatch.setattr(dal, "commit_customer", commit_after_a_rival)
+
+
+def _exercise_every_path(api, plan_queue) -> None:
+    """Every operation through each of its code paths: with and without an Idempotency-Key, replays,
+    unchanged requests, expansions, cursors, created bounds, filters; schedules direct, queued, from S3,
+    dry run, and the worker."""
+    key = iter(range(10_000))
+
+    def idem() -> dict:
+        return {"Idempotency-Key": f"iam-{next(key)}"}
+
+    alice = api.customer(email="alice@example.com", balance=500)["id"]
+    api.post("/v1/customers", {"name": "Bob"}, headers=idem())
+    txn = api.transaction(alice, -100)["id"]
+    headers = idem()
+    for _ in range(2):  # the second replays
+        api.post(f"/v1/customers/{alice}/balance_transactions", {"amount": 5, "currency": "eur"}, headers=headers)
+    api.get(f"/v1/customers/{alice}/balance_transactions/{txn}", {"expand": ["customer"]})
+    api.get(f"/v1/customers/{alice}/balance_transactions/not_a_transaction")
+    api.post(f"/v1/customers/{alice}/balance_transactions/not_a_transaction", {"description": "x"})
+    for extra in ({}, idem(), idem()):
+        api.post(f"/v1/customers/{alice}/balance_transactions/{txn}", {"description": "edited"}, headers=extra)
+    for params in ({}, {"starting_after": txn}, {"ending_before": txn}, {"created": {"lte": 4_000_000_000}}):
+        api.get(f"/v1/customers/{alice}/balance_transactions", params)
+    api.get(f"/v1/customers/{alice}", {"expand": ["invoice_credit_balance"]})
+    for extra in ({}, idem()):
+        api.post(f"/v1/customers/{alice}", {"balance": 42}, headers=extra)
+    api.post(f"/v1/customers/{alice}", {"balance": 42}, headers=idem())  # unchanged: only the key is saved
+    for params in ({}, {"email": "alice@example.com"}, {"starting_after": alice}, {"ending_before": alice},
+                   {"created": {"gte": 1}}):
+        api.get("/v1/customers", params)
+    doomed = api.customer()["id"]
+    api.delete(f"/v1/customers/{doomed}", headers=idem())
+    api.delete(f"/v1/customers/{api.customer()['id']}")
+    api.get(f"/v1/customers/{doomed}")
+
+    customers = [alice] + [api.customer()["id"] for _ in range(3)]
+    run_scheduler(plan(entries_for(customers[:1]), dry_run=True))
+    with pytest.MonkeyPatch.context() as patch:
+        _rival_commits(patch, times=2)
+        run_scheduler(plan(entries_for(customers[:1]), name="direct"))
+        run_scheduler(plan(entries_for(customers, per_customer=40), name="queued"))
+        _rival_commits(patch, times=2)
+        run_worker(drain(plan_queue))
+    lines = "\n".join(f'{{"id": "e{i}", "customer": "{alice}", "amount": -1, "currency": "usd"}}' for i in range(3))
+    plan_queue["s3"].put_object(Bucket=plan_queue["bucket"], Key="p.jsonl", Body=lines.encode())
+    run_scheduler({"plan": "from-s3", "scheduled_time": plan([])["scheduled_time"],
+                   "source": {"s3": {"bucket": plan_queue["bucket"], "key": "p.jsonl"}}})
+
+
+def test_every_role_holds_exactly_what_its_code_uses(api, plan_queue):
+    local_aws.granted.clear()
+    _exercise_every_path(api, plan_queue)
+    import os
+
+    unused = {}
+    for function in template.functions():
+        role = iam.role_of(function, os.environ)
+        used = local_aws.granted.get(function, set())
+        for statement in role.statements:
+            for action in iam._listed(statement["Action"]):
+                if action in USED_BY_THE_SERVICE:
+                    continue
+                probe = [(a, r) for a, r in used if a == action
+                         and iam._like(r, iam._listed(statement["Resource"]))]
+                if not probe:
+                    unused.setdefault(function, []).append(f"{action} on {statement['Resource']}")
+    assert not unused, f"granted but never used: {unused}"
