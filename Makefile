@@ -3,7 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
-# cfn-lint and aws-sam-translator pin older boto3/pydantic: they live in their own environment.
+# cfn-lint and aws-sam-translator pin older boto3/pydantic: they live in their own environment. The
+# translator also gives the local run each function's role as deployed (tools/local_aws).
 TOOLS_VENV := .venv-tools
 TOOLS_INSTALLED := $(TOOLS_VENV)/.installed
 DYNAMODB_LOCAL_VERSION := 10.3.0
@@ -12,14 +13,14 @@ DB ?= local
 
 .PHONY: run test lint invoke keys verify reliability openapi bench venv dynamodb-local template-tools clean
 
-run: $(INSTALLED) $(if $(filter memory,$(DB)),,$(ENGINE))
+run: $(INSTALLED) $(TOOLS_INSTALLED) $(if $(filter memory,$(DB)),,$(ENGINE))
 	DB=$(DB) $(BIN)/python -m tools.local_api
 
 test: $(INSTALLED) $(ENGINE) $(TOOLS_INSTALLED)
 	$(BIN)/ruff check .
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-invoke: $(INSTALLED) $(ENGINE)
+invoke: $(INSTALLED) $(TOOLS_INSTALLED) $(ENGINE)
 	@test -n "$(FN)" -a -n "$(EVENT)" || { echo "usage: make invoke FN=<LogicalId> EVENT=<file>" >&2; exit 2; }
 	@$(BIN)/python -m tools.invoke "$(FN)" "$(EVENT)"
 
@@ -27,7 +28,7 @@ keys: $(INSTALLED) $(ENGINE)
 	@$(BIN)/python -m tools.keys $(ARGS)
 
 # The long bank workload with injected faults: SEED= and DURATION= (seconds, default 300) settable.
-reliability: $(INSTALLED) $(ENGINE)
+reliability: $(INSTALLED) $(TOOLS_INSTALLED) $(ENGINE)
 	@$(BIN)/python -m tools.bank
 
 openapi: $(INSTALLED)
@@ -67,5 +68,5 @@ clean:
 	rm -rf $(VENV) $(TOOLS_VENV) .local .pytest_cache
 
 # The performance suite (issue: benchmarks): prints a table and writes bench/results.json.
-bench: $(INSTALLED) $(ENGINE)
+bench: $(INSTALLED) $(TOOLS_INSTALLED) $(ENGINE)
 	$(BIN)/python -m bench.suite
