@@ -93,6 +93,7 @@ def api_event(
     body: bytes = b"",
     authorizer: dict[str, Any] | None = None,
     source_ip: str = "127.0.0.1",
+    request_id: str | None = None,
 ) -> dict[str, Any]:
     """An API Gateway REST proxy event, as API Gateway builds it: multi-value maps plus their
     last-value forms, a text body or base64 when it is not UTF-8."""
@@ -106,7 +107,7 @@ def api_event(
         text, encoded = body.decode("utf-8"), False
     except UnicodeDecodeError:
         text, encoded = base64.b64encode(body).decode(), True
-    request_id = str(uuid.uuid4())
+    request_id = request_id or str(uuid.uuid4())
     return {
         "resource": resource,
         "path": path,

@@ -21,12 +21,9 @@ from werkzeug.routing import Map, Rule
 from werkzeug.serving import run_simple
 from werkzeug.wrappers import Request, Response
 
-from tools import dynamodb_local, lambda_local, template
+from tools import dynamodb_local, gateway, lambda_local, template
 
 DEFAULT_KEY = "sk_test_4eC39HqLyjWDarjtT1zdp7dc"  # the docs' sample key, so Stripe's examples work
-MISSING_KEY = ("You did not provide an API key. You need to provide your API key in the Authorization header, "
-               "using Bearer auth (e.g. 'Authorization: Bearer YOUR_SECRET_KEY'). See "
-               "https://stripe.com/docs/api#authentication for details, or we can help at https://support.stripe.com/.")
 TABLE_NAME = "ledger"
 MAX_REQUEST_BYTES = 10 * 1024 * 1024  # API Gateway's payload limit
 
@@ -62,39 +59,44 @@ class LocalApi:
         return self.dispatch(Request(environ))(environ, start_response)
 
     def dispatch(self, request: Request) -> Response:
+        seen = _seen_by_gateway(request)
         try:
             route, path_parameters = self.routes.bind_to_environ(request.environ).match()
         except HTTPException:
-            return unrecognized(request.method, request.path)
+            return _answer("MISSING_AUTHENTICATION_TOKEN", seen)
+        seen.resource_path, seen.path_parameters = route.path, path_parameters
         if (request.content_length or 0) > MAX_REQUEST_BYTES:
-            return _json(413, {"error": {"type": "invalid_request_error",
-                                         "message": "Request bodies are limited to 1000000 bytes."}})
-        authorized = self.authorize(request, route)
-        if isinstance(authorized, Response):
-            return authorized
+            return _answer("REQUEST_TOO_LARGE", seen)
+        refused = self.authorize(request, seen)
+        if refused is not None:
+            return refused
         event = lambda_local.api_event(
             request.method, request.path, resource=route.path, path_parameters=path_parameters,
             query=request.args.items(multi=True), headers=request.headers.items(),
-            body=request.get_data(cache=False), source_ip=request.remote_addr or "127.0.0.1",
-            authorizer=authorized,
+            body=request.get_data(cache=False), source_ip=seen.source_ip, authorizer=seen.authorizer,
+            request_id=seen.request_id,
         )
         lambda_local.configure(route.function, self.table_name)
-        result = self.handlers[route.function](event, lambda_local.LambdaContext(route.function))
-        response = Response(result.get("body") or "", status=result["statusCode"])
-        for name, value in (result.get("headers") or {}).items():
-            response.headers[name] = value
+        try:
+            result = self.handlers[route.function](event, lambda_local.LambdaContext(route.function))
+            response = Response(result.get("body") or "", status=result["statusCode"])
+            for name, value in (result.get("headers") or {}).items():
+                response.headers[name] = value
+        except Exception as failure:  # a function error: API Gateway answers 502 itself
+            print(f"{route.function} failed: {type(failure).__name__}: {failure}", file=sys.stderr)
+            return _answer("DEFAULT_5XX", seen)
         return response
 
-
-    def authorize(self, request: Request, route: template.Route) -> dict[str, Any] | Response:
+    def authorize(self, request: Request, seen: gateway.Request) -> Response | None:
         """What API Gateway does with a TOKEN authorizer: no header is 401 without calling it; a Deny
-        is 401 with the message from its context (the ACCESS_DENIED gateway response); an Allow passes
-        its context on to the function."""
+        is the ACCESS_DENIED gateway response with the authorizer's context; an Allow passes its context
+        on to the function (in `seen.authorizer`)."""
         if self.authorizer is None:
-            return {"mode": "test"}
+            seen.authorizer = {"mode": "test"}
+            return None
         token = request.headers.get(self.authorizer.header)
         if not token:
-            return _json(401, {"error": {"type": "invalid_request_error", "message": MISSING_KEY}})
+            return _answer("UNAUTHORIZED", seen)
         stage_arn = f"arn:aws:execute-api:us-east-1:000000000000:local/{lambda_local.STAGE}"
         method_arn = f"{stage_arn}/{request.method}{request.path}"
         event = {"type": "TOKEN", "authorizationToken": token, "methodArn": method_arn}
@@ -103,14 +105,31 @@ class LocalApi:
         try:
             decision = self.handlers[function](event, lambda_local.LambdaContext(function))
             statement = decision["policyDocument"]["Statement"][0]
-        except Exception as failure:  # API Gateway's AUTHORIZER_FAILURE
+            context = decision.get("context") or {}
+            if not all(isinstance(v, str | int | float | bool) for v in context.values()):
+                raise TypeError("an authorizer context holds strings, numbers and booleans only")
+        except Exception as failure:
             print(f"authorizer failed: {type(failure).__name__}: {failure}", file=sys.stderr)
-            return _json(500, {"error": {"type": "api_error", "message": "An unexpected error occurred while "
-                                         "authenticating. Retry the request."}})
-        context = decision.get("context") or {}
+            return _answer("UNAUTHORIZED" if str(failure) == "Unauthorized" else "AUTHORIZER_CONFIGURATION_ERROR",
+                           seen)
+        seen.authorizer = {"principalId": decision["principalId"], **context}
         if statement["Effect"] != "Allow" or not _covers(statement["Resource"], method_arn):
-            return _json(401, {"error": {"type": "invalid_request_error", "message": context.get("message", "")}})
-        return {"principalId": decision["principalId"], **context}
+            return _answer("ACCESS_DENIED", seen)
+        return None
+
+
+def _seen_by_gateway(request: Request) -> gateway.Request:
+    import uuid
+
+    return gateway.Request(method=request.method, path=request.path, request_id=str(uuid.uuid4()),
+                           stage=lambda_local.STAGE, source_ip=request.remote_addr or "127.0.0.1",
+                           headers={k.lower(): v for k, v in request.headers.items()}, query=dict(request.args))
+
+
+def _answer(response_type: str, seen: gateway.Request) -> Response:
+    """An answer API Gateway gives itself, from the template's gateway responses."""
+    answer = gateway.answer(response_type, seen)
+    return Response(answer.body, status=answer.status, headers=answer.headers)
 
 
 def _covers(resource: str, method_arn: str) -> bool:
@@ -127,21 +146,6 @@ def seed_keys(secrets: str) -> list[str]:
     for key in keys:
         api_keys.register(key)
     return keys
-
-
-def unrecognized(method: str, path: str) -> Response:
-    """What API Gateway's MISSING_AUTHENTICATION_TOKEN gateway response answers (see template.yaml)."""
-    return _json(404, {"error": {"type": "invalid_request_error",
-                                 "message": f"Unrecognized request URL ({method}: {path}). Please see "
-                                            "https://stripe.com/docs or we can help at https://support.stripe.com/."}})
-
-
-def _json(status: int, body: dict[str, Any]) -> Response:
-    """An answer API Gateway gives itself (gateway responses also carry the request id)."""
-    import uuid
-
-    return Response(json.dumps(body), status=status, mimetype="application/json",
-                    headers={"Request-Id": "req_" + uuid.uuid4().hex})
 
 
 @contextlib.contextmanager

@@ -2,14 +2,19 @@
 
 Allows a known, unrevoked `sk_test_`/`sk_live_` key for every route of the stage (a policy cached
 for one route would break the others) and passes its mode and key id to the functions. Denies any
-other key with Stripe's masked message in the context, which the ACCESS_DENIED gateway response
-turns into a 401. The header and the key are never logged.
+other key with Stripe's message for it in the context, which the ACCESS_DENIED gateway response inserts
+into its body as is: so the message is JSON-escaped here, whatever the caller sent. The header and the
+key are never logged.
 """
 
+import json
 from typing import Any
 
 from ledger import api_keys
 from ledger.observability import logger
+
+PUBLISHABLE_KEY = ("This API call cannot be made with a publishable API key. Please use a secret API key. You can "
+                   "find a list of your API keys at https://dashboard.stripe.com/account/apikeys.")
 
 
 @logger.inject_lambda_context(log_event=False, clear_state=True)
@@ -19,10 +24,21 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     stage_routes = _stage_wildcard(event["methodArn"])
     if record is None:
         logger.info("denied")
-        shown = api_keys.mask(secret) if secret else "****"
-        return _policy("anonymous", "Deny", stage_routes, {"message": f"Invalid API Key provided: {shown}"})
+        return _policy("anonymous", "Deny", stage_routes, {"message": _json_string_content(_refusal(secret))})
     logger.info("allowed", extra={"key_id": record.key_id, "mode": record.mode})
     return _policy(record.key_id, "Allow", stage_routes, {"mode": record.mode, "key_id": record.key_id})
+
+
+def _refusal(secret: str | None) -> str:
+    if secret and api_keys.is_publishable(secret):
+        return PUBLISHABLE_KEY
+    return f"Invalid API Key provided: {api_keys.mask(secret) if secret else '****'}"
+
+
+def _json_string_content(text: str) -> str:
+    """`text` as it may stand between the quotes of a JSON string: quotes, backslashes, control and
+    non-ASCII characters escaped."""
+    return json.dumps(text)[1:-1]
 
 
 def _stage_wildcard(method_arn: str) -> str:

@@ -90,4 +90,4 @@ def test_curl_style_form_requests(server):
     status, error, _ = _raw(server, "POST", path, [("amount", "1.5"), ("currency", "usd")])
     assert status == 400 and error["error"]["code"] == "parameter_invalid_integer"
     status, error, _ = _raw(server, "GET", "/v1/unknown")
-    assert status == 404 and error["error"]["message"].startswith("Unrecognized request URL (GET: /v1/unknown)")
+    assert status == 404 and error["error"]["message"].startswith("Unrecognized request URL (GET)")

@@ -9,6 +9,7 @@ import base64
 import binascii
 import hashlib
 import hmac
+import re
 import secrets
 import string
 
@@ -16,6 +17,7 @@ from ledger import clock, dal
 from ledger.models import ApiKeyRecord, Mode
 
 PREFIXES: dict[str, Mode] = {"sk_test_": "test", "sk_live_": "live"}
+_SECRET_KEY = re.compile(r"sk_(test|live)_[A-Za-z0-9]{1,247}")
 _ALPHABET = string.ascii_letters + string.digits
 
 
@@ -27,10 +29,19 @@ def mode_of(secret: str) -> Mode | None:
     return next((mode for prefix, mode in PREFIXES.items() if secret.startswith(prefix)), None)
 
 
+# Every kind of Stripe key, so that a key of another kind is shown (and refused) by its own kind.
+_KEY_KINDS = re.compile(r"(sk|pk|rk)_(test|live)_")
+
+
 def mask(secret: str) -> str:
     """How a key may be shown: its prefix and last four characters only."""
-    prefix = next((p for p in PREFIXES if secret.startswith(p)), "")
+    found = _KEY_KINDS.match(secret)
+    prefix = found.group(0) if found else ""
     return f"{prefix}****{secret[-4:]}" if len(secret) > len(prefix) + 4 else f"{prefix}****"
+
+
+def is_publishable(secret: str) -> bool:
+    return secret.startswith(("pk_test_", "pk_live_"))
 
 
 def secret_from_authorization(header: str | None) -> str | None:
@@ -53,8 +64,8 @@ def secret_from_authorization(header: str | None) -> str | None:
 def register(secret: str) -> ApiKeyRecord:
     """Store a given key (seeding a local run); storing one twice keeps the first record."""
     mode = mode_of(secret)
-    if mode is None:
-        raise ValueError("API keys start with sk_test_ or sk_live_")
+    if mode is None or not _SECRET_KEY.fullmatch(secret):
+        raise ValueError("API keys are sk_test_ or sk_live_ followed by up to 247 letters and digits")
     record = ApiKeyRecord(key_id="key_" + digest(secret)[:16], digest=digest(secret), mode=mode,
                           prefix=secret[:8], last4=secret[-4:], created=clock.now())
     if not dal.put_api_key(record):
@@ -72,9 +83,10 @@ def issue(mode: Mode) -> tuple[str, ApiKeyRecord]:
 
 
 def authenticate(secret: str) -> ApiKeyRecord | None:
-    """The live key record for `secret`, or None (unknown, revoked, or of the wrong shape)."""
+    """The live key record for `secret`, or None (unknown, revoked, or of the wrong shape: then without
+    a lookup)."""
     mode = mode_of(secret)
-    if mode is None:
+    if mode is None or not _SECRET_KEY.fullmatch(secret):
         return None
     wanted = digest(secret)
     record = dal.get_api_key(wanted)

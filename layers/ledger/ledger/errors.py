@@ -25,7 +25,7 @@ class StripeError(Exception):
         error: dict[str, Any] = {"type": self.type, "message": self.message}
         if self.code:
             error["code"] = self.code
-            error["doc_url"] = DOC_URL + self.code
+            error["doc_url"] = DOC_URL + self.code.replace("_", "-")  # Stripe's pages use hyphens
         if self.param:
             error["param"] = self.param
         return {"error": error}
