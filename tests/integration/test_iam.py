@@ -8,7 +8,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from tests.support.scheduling import drain, entries_for, plan, run_scheduler, run_worker
-from tools import local_aws, template
+from tools import async_invoke, local_aws, template
 from tools.local_aws import iam
 
 pytestmark = pytest.mark.dynamodb_local
@@ -81,7 +81,7 @@ def _rival_commits(monkeypatch, times: int) -> None:
     monkeypatch.setattr(dal, "commit_customer", commit_after_a_rival)
 
 
-def _exercise_every_path(api, plan_queue) -> None:
+def _exercise_every_path(api, plan_queue, monkeypatch) -> None:
     """Every operation through each of its code paths: with and without an Idempotency-Key, replays,
     unchanged requests, expansions, cursors, created bounds, filters; schedules direct, queued, from S3,
     dry run, and the worker."""
@@ -127,11 +127,14 @@ def _exercise_every_path(api, plan_queue) -> None:
     plan_queue["s3"].put_object(Bucket=plan_queue["bucket"], Key="p.jsonl", Body=lines.encode())
     run_scheduler({"plan": "from-s3", "scheduled_time": plan([])["scheduled_time"],
                    "source": {"s3": {"bucket": plan_queue["bucket"], "key": "p.jsonl"}}})
+    failures = plan_queue["sqs"].create_queue(QueueName="iam-schedule-failures")["QueueUrl"]
+    monkeypatch.setenv("LOCAL_RESOURCE_ScheduleFailureQueue", failures)  # where failed occurrences go
+    async_invoke.invoke("ScheduledAdjustmentsFunction", plan(entries_for([alice]), when="2020-01-01T00:00:00Z"))
 
 
-def test_every_role_holds_exactly_what_its_code_uses(api, plan_queue):
+def test_every_role_holds_exactly_what_its_code_uses(api, plan_queue, monkeypatch):
     local_aws.granted.clear()
-    _exercise_every_path(api, plan_queue)
+    _exercise_every_path(api, plan_queue, monkeypatch)
     import os
 
     unused = {}

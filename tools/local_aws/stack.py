@@ -23,11 +23,15 @@ class UnresolvableReference(ValueError):
     pass
 
 
+LOCAL_RESOURCE = "LOCAL_RESOURCE_"  # LOCAL_RESOURCE_<LogicalId>=<what Ref gives>, for resources no variable names
+
+
 def bindings(function: str, environ: Mapping[str, str]) -> dict[str, str]:
     """Logical id (resource or parameter) -> the value of `Ref` to it, from the function's environment."""
     props = template.transformed()["Resources"][function]["Properties"]
     variables = (props.get("Environment") or {}).get("Variables") or {}
-    bound = {}
+    bound = {name[len(LOCAL_RESOURCE):]: value for name, value in environ.items()
+             if name.startswith(LOCAL_RESOURCE) and value}
     for name, value in variables.items():
         if isinstance(value, dict) and set(value) == {"Ref"} and name in environ and environ[name]:
             bound[value["Ref"]] = environ[name]
