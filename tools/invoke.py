@@ -1,26 +1,17 @@
-"""`make invoke FN=<LogicalId> EVENT=<file>`: run one function with an event file against the same
-database as `make run` (the running engine if there is one, else one started for this call), and
-print only the function's result as JSON on stdout (its logs and metrics go to stderr)."""
+"""`make invoke FN=<LogicalId> EVENT=<file>`: run one function with an event file, as `sam local invoke`
+would, against the same database as `make run` (the running engine if there is one, else one started
+for this call). The objects the sample events name are stored first (tools/samples.py). Prints only the
+function's result as JSON on stdout (its logs and metrics go to stderr)."""
 
 from __future__ import annotations
 
 import contextlib
 import json
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
 
-from tools import dynamodb_local, lambda_local, template
+from tools import dynamodb_local, lambda_local, samples, template
 from tools.local_api import TABLE_NAME
-
-SCHEDULED_TIME = "<aws.scheduler.scheduled-time>"
-
-
-def load_event(path: Path) -> dict:
-    """The event, with EventBridge Scheduler's placeholder filled with the current time (as the
-    scheduler would), so a sample never goes stale."""
-    now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    return json.loads(path.read_text().replace(SCHEDULED_TIME, now))
 
 
 def main(function: str, event_file: str) -> int:
@@ -32,8 +23,9 @@ def main(function: str, event_file: str) -> int:
     with contextlib.redirect_stdout(sys.stderr), dynamodb_local.ledger_table(name=TABLE_NAME):
         lambda_local.configure(function, TABLE_NAME)
         handler = lambda_local.load_handler(function)
+        samples.seed()
         try:
-            result = handler(load_event(Path(event_file)), lambda_local.LambdaContext(function))
+            result = handler(json.loads(Path(event_file).read_text()), lambda_local.LambdaContext(function))
         except Exception as failure:  # what Lambda returns for a function error
             print(json.dumps({"errorType": type(failure).__name__, "errorMessage": str(failure)}, indent=2), file=out)
             return 1

@@ -165,7 +165,8 @@ def database() -> Iterator[str]:
         finally:
             server.stop()
     else:
-        with dynamodb_local.shared_engine(reset=os.environ.get("RESET") == "1") as endpoint:
+        port = int(os.environ["DYNAMODB_PORT"]) if os.environ.get("DYNAMODB_PORT") else None
+        with dynamodb_local.shared_engine(port=port, reset=os.environ.get("RESET") == "1") as endpoint:
             yield endpoint
 
 
@@ -191,6 +192,7 @@ def main() -> int:
             # moto loses updates under concurrency: with it, requests are served one at a time.
             processes = 1 if os.environ.get("DB") == "memory" else 16
             test_keys = [k for k in keys if k.startswith("sk_test_")]
+            print(f"DynamoDB at {endpoint}, table {TABLE_NAME}", file=sys.stderr, flush=True)
             print(f"ready http://127.0.0.1:{port} key={(test_keys or keys)[0]}", flush=True)
             run_simple("127.0.0.1", port, app, processes=processes, threaded=False, use_reloader=False,
                        request_handler=_QuietHandler)

@@ -5,9 +5,8 @@ import json
 
 import pytest
 
-from ledger import dal, ids
-from ledger.models import BalanceTransactionRecord, CustomerRecord, Source
-from tools import lambda_local, template
+from ledger import dal
+from tools import lambda_local, samples, template
 
 EVENTS = template.ROOT / "events"
 
@@ -24,27 +23,12 @@ def test_every_route_has_an_event():
         assert f"{route.path} {route.method}" in files, route.function
 
 
-def _seed_event_objects(event):
-    """The customer and transaction the sample events name, so every sample answers 200."""
-    customer_id = "cus_NffrFeUfNV2Hib"
-    txn_id = "cbtxn_1xWRQ800000024JnY6kYZpT8"
-    created, sequence = ids.transaction_position(txn_id)
-    customer = CustomerRecord(id=customer_id, mode="test", created=created, sequence=sequence,
-                              last_transaction_created=created, currency="usd", balances={"usd": -500},
-                              email="jenny.rosen@example.com")
-    txn = BalanceTransactionRecord(id=txn_id, customer=customer_id, mode="test", sequence=sequence,
-                                   created=created, amount=-500, currency="usd", ending_balance=-500,
-                                   type="adjustment", source=Source(origin="api"))
-    # A chain whose only transaction has this sequence is not gap-free, but the samples only read it.
-    dal.commit_customer(customer, None, txn)
-
-
 @pytest.mark.parametrize("route", template.routes(), ids=lambda r: r.function)
 def test_event_runs_through_its_handler(moto_table, route):
     path = _event_files()[f"{route.path} {route.method}"]
     event = json.loads(path.read_text())
     assert event["requestContext"]["authorizer"]["mode"] == "test"
-    _seed_event_objects(event)
+    samples.seed()
     handler = lambda_local.load_handler(route.function)
     result = handler(event, lambda_local.LambdaContext(route.function))
     assert result["statusCode"] == 200, result["body"]
@@ -59,16 +43,34 @@ def test_authorizer_event_allows_the_seeded_sample_key(moto_table):
     assert decision["context"]["mode"] == "test"
 
 
-def test_scheduled_and_queue_samples_run_through_their_handlers(moto_table):
-    from tools.invoke import load_event
-
-    plan = load_event(EVENTS / "scheduled_adjustments.json")
-    assert "<aws.scheduler.scheduled-time>" in (EVENTS / "scheduled_adjustments.json").read_text()
-    dal.commit_customer(CustomerRecord(id="cus_NffrFeUfNV2Hib", mode="test", created=1), None)
+def test_scheduled_and_queue_samples_run_as_shipped(moto_table):
+    """The samples hold the scheduler's placeholder, as `sam local invoke` passes them: they are dry
+    runs, which assess the current minute (a run that writes must name its occurrence)."""
+    samples.seed()
+    plan = json.loads((EVENTS / "scheduled_adjustments.json").read_text())
+    assert plan["scheduled_time"] == "<aws.scheduler.scheduled-time>" and plan["dry_run"] is True
     summary = lambda_local.load_handler("ScheduledAdjustmentsFunction")(
         plan, lambda_local.LambdaContext("ScheduledAdjustmentsFunction"))
-    assert (summary["applied"], summary["rejected"]) == (2, {"customer_missing": 1})
-    batch = load_event(EVENTS / "adjustment_worker_sqs.json")
+    assert (summary["would_apply"], summary["rejected"], summary["applied"]) == (2, {"customer_missing": 1}, 0)
+    batch = json.loads((EVENTS / "adjustment_worker_sqs.json").read_text())
     result = lambda_local.load_handler("AdjustmentWorkerFunction")(
         batch, lambda_local.LambdaContext("AdjustmentWorkerFunction"))
     assert result == {"batchItemFailures": []}
+    _, chain = dal.query_chain("test", samples.CUSTOMER, "txn#", "txn#~", newest_first=False, limit=10)
+    assert [t.id for t in chain] == [samples.TRANSACTION]  # the dry runs wrote nothing
+
+
+def test_a_placeholder_in_a_plan_that_writes_is_refused(moto_table):
+    from ledger.scheduled_adjustments import PlanError, parse_plan
+
+    plan = json.loads((EVENTS / "scheduled_adjustments.json").read_text())
+    with pytest.raises(PlanError, match="placeholder"):
+        parse_plan({**plan, "dry_run": False})
+
+
+def test_the_env_vars_file_sets_only_variables_the_template_declares():
+    """`sam local invoke --env-vars events/env.json` overrides declared variables only (others are ignored)."""
+    declared = set(template.load()["Globals"]["Function"]["Environment"]["Variables"])
+    overrides = json.loads((EVENTS / "env.json").read_text())["Parameters"]
+    assert set(overrides) <= declared
+    assert overrides["LEDGER_DYNAMODB_ENDPOINT"].endswith(":8000")

@@ -19,6 +19,8 @@ class Settings:
     direct_apply_limit: int = 100
     # The one bucket plans may be read from (the role may read no other).
     plan_bucket_name: str | None = None
+    # DynamoDB Local for `sam local invoke`; None: the region's endpoint (or AWS_ENDPOINT_URL_DYNAMODB).
+    dynamodb_endpoint: str | None = None
 
 
 @cache
@@ -30,4 +32,5 @@ def settings() -> Settings:
         adjustments_queue_url=os.environ.get("ADJUSTMENTS_QUEUE_URL") or None,
         direct_apply_limit=int(os.environ.get("DIRECT_APPLY_LIMIT", "100")),
         plan_bucket_name=os.environ.get("PLAN_BUCKET_NAME") or None,
+        dynamodb_endpoint=os.environ.get("LEDGER_DYNAMODB_ENDPOINT") or None,
     )

@@ -37,6 +37,7 @@ FUTURE_TOLERANCE = timedelta(minutes=5)
 RESERVED_METADATA = ("schedule_plan", "schedule_occurrence", "schedule_entry")
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:-]{0,99}")
 TRANSIENT_ATTEMPTS = 4
+SCHEDULED_TIME_PLACEHOLDER = "<aws.scheduler.scheduled-time>"  # what EventBridge Scheduler fills in
 
 
 class PlanError(ValueError):
@@ -126,6 +127,20 @@ class Plan(BaseModel):
     dry_run: bool = False
     entries: list[Entry] | None = None
     source: PlanSource | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _placeholder_only_for_a_dry_run(cls, data: Any) -> Any:
+        """A plan invoked by hand (`sam local invoke`, the console's Test) may still hold the scheduler's
+        placeholder. A dry run then assesses the current minute; a run that writes must name its
+        occurrence, since applying "now" twice in two minutes would apply two occurrences."""
+        if isinstance(data, dict) and data.get("scheduled_time") == SCHEDULED_TIME_PLACEHOLDER:
+            if data.get("dry_run") is not True:
+                raise ValueError(f"scheduled_time is the scheduler's placeholder {SCHEDULED_TIME_PLACEHOLDER}: "
+                                 "give the occurrence's time, or set dry_run")
+            now = datetime.fromtimestamp(clock.now(), UTC).replace(second=0)
+            data = {**data, "scheduled_time": now.strftime("%Y-%m-%dT%H:%M:%SZ")}
+        return data
 
     @field_validator("plan")
     @classmethod

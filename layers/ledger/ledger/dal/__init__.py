@@ -64,7 +64,7 @@ def client() -> Any:
     # DynamoDB validates every request itself; botocore's client-side pass is pure CPU per call.
     config = Config(connect_timeout=1, read_timeout=2, retries={"mode": "standard", "total_max_attempts": 3},
                     parameter_validation=False)
-    return boto3.client("dynamodb", config=config)
+    return boto3.client("dynamodb", config=config, endpoint_url=settings().dynamodb_endpoint)
 
 
 def table() -> str:

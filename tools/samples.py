@@ -1,0 +1,47 @@
+"""`make samples`: the customer and transaction that the sample events in events/ name, stored in the
+local run's table (once), so every sample answers as shipped, with `make invoke` or `sam local invoke`.
+
+The sample chain is a real one (one transaction, sequence 1), so `make verify` finds it intact.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+
+CUSTOMER = "cus_NffrFeUfNV2Hib"
+TRANSACTION = "cbtxn_1xNObo0000001JnY6kYZpT8a"  # created 2026-11-01T06:00:00Z, sequence 1
+
+
+def seed() -> None:
+    """Store the sample customer and its transaction in the table the layer points at, unless present."""
+    from ledger import dal, ids
+    from ledger.models import BalanceTransactionRecord, CustomerRecord, Source
+
+    position = ids.transaction_position(TRANSACTION)
+    assert position is not None
+    created, sequence = position
+    customer = CustomerRecord(id=CUSTOMER, mode="test", created=created, sequence=sequence,
+                              last_transaction_created=created, currency="usd", balances={"usd": -500},
+                              email="jenny.rosen@example.com", name="Jenny Rosen")
+    transaction = BalanceTransactionRecord(id=TRANSACTION, customer=CUSTOMER, mode="test", sequence=sequence,
+                                           created=created, amount=-500, currency="usd", ending_balance=-500,
+                                           type="adjustment", description="Sample credit",
+                                           source=Source(origin="api"))
+    with contextlib.suppress(dal.StaleCustomer):  # already there
+        dal.commit_customer(customer, None, transaction)
+
+
+def main() -> int:
+    from tools import dynamodb_local, lambda_local
+    from tools.local_api import TABLE_NAME
+
+    with dynamodb_local.ledger_table(name=TABLE_NAME):
+        lambda_local.use_layer()
+        seed()
+    print(f"samples: {CUSTOMER} with {TRANSACTION} in the local table")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
