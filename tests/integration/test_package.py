@@ -1,0 +1,111 @@
+"""`make package` builds what `sam build` would deploy, and every function runs from it alone: each is
+imported in an isolated interpreter (`python -I`) with only its own folder, the layer and a stand-alone
+boto3 on the path, as Lambda has it, and answers its sample event against DynamoDB Local."""
+
+import functools
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tools import package, samples, template
+
+pytestmark = pytest.mark.dynamodb_local
+EVENTS = template.ROOT / "events"
+CACHE = template.ROOT / ".local" / "package-test"
+RUN = """
+import json, sys
+sys.path[:0] = sys.argv[1:4]
+import app
+
+class Context:
+    function_name, function_version, memory_limit_in_mb = sys.argv[4], "$LATEST", 512
+    invoked_function_arn = "arn:aws:lambda:us-east-1:000000000000:function:" + sys.argv[4]
+    aws_request_id, log_group_name, log_stream_name = "package-test", "/aws/lambda/x", "x"
+    def get_remaining_time_in_millis(self): return 10000
+
+print("RESULT " + json.dumps(app.lambda_handler(json.load(sys.stdin), Context())))
+"""
+
+
+@functools.cache
+def _interpreter() -> str:
+    """Lambda's Python when this machine has it (the artifact's wheels are chosen for it), else ours."""
+    pyenv = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")) / "versions"
+    for candidate in [shutil.which("python3.12"), *sorted(str(p) for p in pyenv.glob("3.12*/bin/python3.12"))]:
+        if candidate and subprocess.run([candidate, "-c", "import pip"], capture_output=True).returncode == 0:
+            return candidate
+    return sys.executable
+
+
+@pytest.fixture(scope="module")
+def artifact(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("build")
+    package.build(out, python=_interpreter())
+    return out
+
+
+@pytest.fixture(scope="module")
+def boto3_alone() -> Path:
+    """boto3 installed on its own, as the Lambda runtime provides it."""
+    import boto3
+
+    target = CACHE / f"boto3-{boto3.__version__}-{Path(_interpreter()).name}"
+    if not (target / "boto3").exists():
+        subprocess.run([_interpreter(), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+                        "--only-binary=:all:", "--target", str(target), f"boto3=={boto3.__version__}"], check=True)
+    return target
+
+
+def _sample(function: str) -> dict:
+    for path in EVENTS.glob("*.json"):
+        event = json.loads(path.read_text())
+        route = next((r for r in template.routes() if r.function == function), None)
+        context = event.get("requestContext") or {}
+        if route and (context.get("resourcePath"), event.get("httpMethod")) == (route.path, route.method):
+            return event
+    by_function = {"AuthorizerFunction": "authorizer.json",
+                   "ScheduledAdjustmentsFunction": "scheduled_adjustments.json",
+                   "AdjustmentWorkerFunction": "adjustment_worker_sqs.json"}
+    return json.loads((EVENTS / by_function[function]).read_text())
+
+
+def test_the_deployed_artifact_has_lambdas_wheels_and_the_same_files(artifact, tmp_path):
+    deployed = tmp_path / "deployed"
+    package.build(deployed)
+    layer = "LedgerLayer/python"
+    assert list((deployed / layer / "pydantic_core").glob("*cpython-312-aarch64-linux-gnu.so"))
+    names = {p.name for p in (deployed / layer).iterdir()}
+    assert names - {"__pycache__"} == {p.name for p in (artifact / layer).iterdir()} - {"__pycache__"}
+    assert "boto3" not in names  # the runtime provides it
+    assert not [line for line in package.report(deployed) if line.startswith("OVER")]
+    text = (deployed / "template.yaml").read_text()
+    for logical_id in template.functions():
+        assert f"CodeUri: {logical_id}\n" in text and (deployed / logical_id / "app.py").exists()
+
+
+@pytest.mark.parametrize("function", list(template.functions()))
+def test_each_function_runs_from_the_artifact_alone(artifact, boto3_alone, ledger_table, dynamodb_endpoint,
+                                                     function):
+    samples.seed()
+    env = {"PATH": os.environ["PATH"], "TABLE_NAME": ledger_table, "LEDGER_DYNAMODB_ENDPOINT": dynamodb_endpoint,
+           "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local", "AWS_DEFAULT_REGION": "us-east-1",
+           "AWS_REGION": "us-east-1", **{k: v for k, v in template.environment(function, ledger_table).items()
+                                         if k not in ("TABLE_NAME", "LEDGER_DYNAMODB_ENDPOINT")}}
+    paths = [str(artifact / function), str(artifact / "LedgerLayer" / "python"), str(boto3_alone)]
+    done = subprocess.run([_interpreter(), "-I", "-c", RUN, *paths, function], input=json.dumps(_sample(function)),
+                          capture_output=True, text=True, env=env, timeout=60)
+    assert done.returncode == 0, done.stderr[-3000:]
+    result = json.loads(done.stdout.split("RESULT ", 1)[1])
+    if function == "AuthorizerFunction":
+        assert result["policyDocument"]["Statement"][0]["Effect"] == "Allow"
+    elif function == "ScheduledAdjustmentsFunction":
+        assert result["would_apply"] == 2
+    elif function == "AdjustmentWorkerFunction":
+        assert result == {"batchItemFailures": []}
+    else:
+        assert result["statusCode"] == 200, result["body"]
