@@ -31,6 +31,11 @@ keys: $(INSTALLED) $(ENGINE)
 package: $(INSTALLED)
 	@$(BIN)/python -m tools.package
 
+# A post-deploy check with the Stripe client: make smoke BASE=<ApiBase output> KEY=<sk_test_ key>.
+smoke: $(INSTALLED)
+	@test -n "$(BASE)" -a -n "$(KEY)" || { echo "usage: make smoke BASE=<url> KEY=<sk_test_…>" >&2; exit 2; }
+	@$(BIN)/python -m tools.smoke --base "$(BASE)" --key "$(KEY)"
+
 # The customer and transaction the sample events name, in the local table (for `sam local invoke`).
 samples: $(INSTALLED) $(ENGINE)
 	@$(BIN)/python -m tools.samples

@@ -91,3 +91,17 @@ def test_curl_style_form_requests(server):
     assert status == 400 and error["error"]["code"] == "parameter_invalid_integer"
     status, error, _ = _raw(server, "GET", "/v1/unknown")
     assert status == 404 and error["error"]["message"].startswith("Unrecognized request URL (GET)")
+
+
+def test_the_post_deploy_smoke_check_passes_against_the_local_run(server):
+    """`make smoke` is what a user runs after `sam deploy`; here against `make run`'s server."""
+    import subprocess
+    import sys
+
+    from tools.template import ROOT
+
+    done = subprocess.run([sys.executable, "-m", "tools.smoke", "--base", server, "--key", DEFAULT_KEY],
+                          capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.strip().splitlines()[-1] == "smoke: checks failed=0"
+    assert done.stdout.count("ok   ") == 10
