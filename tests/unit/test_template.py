@@ -248,3 +248,41 @@ def test_every_gateway_response_carries_the_request_id():
     responses = template.load()["Resources"]["LedgerApi"]["Properties"]["GatewayResponses"]
     for name, response in responses.items():
         assert response["ResponseParameters"]["Headers"]["Request-Id"] == "context.requestId", name
+
+
+def test_a_fresh_account_gets_api_gateways_logging_role_before_the_stage():
+    """A stage with access logs fails where API Gateway's CloudWatch role was never set; the stack sets
+    it (parameter, default on), retained since it is account-wide, and the stage waits for it."""
+    parameters = template.load()["Parameters"]["CreateApiGatewayLoggingRole"]
+    assert parameters["Default"] == "true"
+    resources = transformed()["Resources"]
+    account, role = resources["ApiGatewayAccount"], resources["ApiGatewayLoggingRole"]
+    assert account["Condition"] == role["Condition"] == "CreatesApiGatewayLoggingRole"
+    assert account["DeletionPolicy"] == role["DeletionPolicy"] == "Retain"
+    assert account["Properties"]["CloudWatchRoleArn"] == {"Fn::GetAtt": ["ApiGatewayLoggingRole", "Arn"]}
+    assert any("AmazonAPIGatewayPushToCloudWatchLogs" in json.dumps(a) for a in role["Properties"]["ManagedPolicyArns"])
+    ready = resources["ApiGatewayAccountReady"]
+    assert "Condition" not in ready and "ApiGatewayAccount" in json.dumps(ready["Metadata"])
+    (rest_api,) = [r for r in resources.values() if r["Type"] == "AWS::ApiGateway::RestApi"]
+    assert "ApiGatewayAccountReady" in rest_api["DependsOn"]
+    (stage,) = [r for r in resources.values() if r["Type"] == "AWS::ApiGateway::Stage"]
+    assert stage["Properties"]["RestApiId"] == {"Ref": "LedgerApi"}  # so it waits for the RestApi
+
+
+def test_asynchronously_invoked_functions_never_fail_in_silence():
+    """EventBridge Scheduler invokes asynchronously: a failed occurrence needs Lambda's on-failure
+    destination, and an alarm on it."""
+    resources = transformed()["Resources"]
+    configs = {r["Properties"]["FunctionName"]["Ref"]: r["Properties"] for r in resources.values()
+               if r["Type"] == "AWS::Lambda::EventInvokeConfig"}
+    alarmed = {json.dumps(a["Properties"]["Dimensions"]) for a in resources.values()
+               if a["Type"] == "AWS::CloudWatch::Alarm"}
+    for logical_id, function in template.functions().items():
+        events = (function["Properties"].get("Events") or {}).values()
+        if not any(e["Type"] in ("Schedule", "ScheduleV2") for e in events):
+            continue
+        destination = configs[logical_id]["DestinationConfig"]["OnFailure"]["Destination"]
+        queue = destination["Fn::GetAtt"][0]
+        assert resources[queue]["Type"] == "AWS::SQS::Queue" and not resources[queue]["Properties"].get("FifoQueue")
+        assert 0 <= configs[logical_id]["MaximumRetryAttempts"] <= 2
+        assert any(queue in dimensions for dimensions in alarmed), f"no alarm on {queue}"
