@@ -144,8 +144,14 @@ def _query_problem(params: Mapping[str, Any]) -> str | None:
 
 def violation(operation: str, params: Mapping[str, Any]) -> str | None:
     """The ValidationException message DynamoDB would answer this request with, or None."""
-    if operation in ("GetItem", "DeleteItem", "UpdateItem"):
+    if operation in ("GetItem", "DeleteItem"):
         return _keys_problem(params.get("Key") or {}, [None])
+    if operation == "UpdateItem":  # the stored item is unknown here: its key and new values bound it below
+        key = params.get("Key") or {}
+        values = (params.get("ExpressionAttributeValues") or {}).values()
+        if item_size(key) + sum(value_size(v) for v in values) > ITEM_MAX_BYTES:
+            return "Item size to update has exceeded the maximum allowed size"
+        return _keys_problem(key, [None])
     if operation == "PutItem":
         return _item_problem(params.get("Item") or {})
     if operation in ("Query", "Scan"):
