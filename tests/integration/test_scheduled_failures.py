@@ -66,3 +66,53 @@ def test_without_a_queue_the_record_is_kept_locally_for_make_redrive(api, tmp_pa
     kept = async_invoke.local_destination("ScheduleFailureQueue").read_text().splitlines()
     assert len(kept) == 1
     assert redrive.redrive_file(redrive._local_invoke) == (0, 1)  # still refused: the record stays
+
+
+def test_one_customers_failure_stays_with_that_customer(api, plan_queue, monkeypatch):
+    """The worker's queue, as Lambda's event source mapping drives it: a customer whose entries keep
+    failing reaches the dead-letter queue alone; every other customer's entries apply once, and none of
+    them is ever returned to the queue for a failure that is not theirs."""
+    import json
+
+    from tests.support.scheduling import run_scheduler, run_worker
+
+    sqs, queue = plan_queue["sqs"], plan_queue["queue_url"]
+    dlq = sqs.create_queue(QueueName=f"dlq-{id(monkeypatch)}.fifo", Attributes={"FifoQueue": "true"})["QueueUrl"]
+    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    sqs.set_queue_attributes(QueueUrl=queue, Attributes={"RedrivePolicy": json.dumps(
+        {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": "3"})})
+    healthy, failing = [api.customer()["id"] for _ in range(6)], api.customer()["id"]
+    real_create = balance_transactions.create
+
+    def create(caller, customer_id, *args, **kwargs):
+        if customer_id == failing:
+            raise TimeoutError("this customer's partition keeps timing out")
+        return real_create(caller, customer_id, *args, **kwargs)
+
+    monkeypatch.setattr(balance_transactions, "create", create)
+    monkeypatch.setattr(scheduled_adjustments.time, "sleep", lambda _s: None)
+    summary = run_scheduler(plan(entries_for([failing, *healthy], per_customer=30), name="fan-out"))
+    assert summary["queued"] == 7 * 30
+
+    returned: Counter[str] = Counter()
+    for _round in range(200):  # bounded: the queue drains in far fewer rounds
+        messages = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10, AttributeNames=["All"],
+                                       VisibilityTimeout=60).get("Messages", [])
+        if not messages:
+            break
+        try:
+            failed = {f["itemIdentifier"] for f in run_worker(messages)["batchItemFailures"]}
+        except Exception:  # every record failed: the whole batch returns
+            failed = {m["MessageId"] for m in messages}
+        for message in messages:
+            if message["MessageId"] in failed:
+                returned[message["Attributes"]["MessageGroupId"]] += 1
+                sqs.change_message_visibility(QueueUrl=queue, ReceiptHandle=message["ReceiptHandle"],
+                                              VisibilityTimeout=0)
+            else:
+                sqs.delete_message(QueueUrl=queue, ReceiptHandle=message["ReceiptHandle"])
+    assert set(returned) == {f"test:{failing}"}
+    found = scheduled_entries(healthy)
+    assert len(found) == 6 * 30 and len(set(found)) == len(found)
+    dead = sqs.receive_message(QueueUrl=dlq, MaxNumberOfMessages=10, AttributeNames=["All"])["Messages"]
+    assert dead and {m["Attributes"]["MessageGroupId"] for m in dead} == {f"test:{failing}"}

@@ -1,4 +1,5 @@
-"""The adjustment worker's partial batch response: in order, stopping at the first failure."""
+"""The adjustment worker's partial batch response: in order within a customer's message group, and a
+failure stays with its group."""
 
 import pytest
 
@@ -6,9 +7,11 @@ from ledger import fifo_batch, scheduled_adjustments
 from tools import lambda_local
 
 
-def batch(*bodies: str) -> dict:
-    return {"Records": [{"messageId": f"m{i}", "body": body, "eventSource": "aws:sqs"}
-                        for i, body in enumerate(bodies, start=1)]}
+def batch(*records: tuple[str, str]) -> dict:
+    """(message group, body) pairs as an SQS FIFO event."""
+    return {"Records": [{"messageId": f"m{i}", "body": body, "eventSource": "aws:sqs",
+                         "attributes": {"MessageGroupId": group}}
+                        for i, (group, body) in enumerate(records, start=1)]}
 
 
 @pytest.fixture
@@ -31,20 +34,20 @@ def run(event: dict) -> dict:
 
 
 def test_every_record_applied_in_order(applied):
-    assert run(batch('{"n": 1}', '{"n": 2}', '{"n": 3}')) == {"batchItemFailures": []}
+    assert run(batch(("a", '{"n": 1}'), ("b", '{"n": 2}'), ("a", '{"n": 3}'))) == {"batchItemFailures": []}
     assert applied == [{"n": 1}, {"n": 2}, {"n": 3}]
 
 
-def test_first_failure_returns_it_and_every_later_record(applied):
-    result = run(batch('{"n": 1}', '{"fail": true}', '{"n": 3}', '{"n": 4}'))
-    assert result == {"batchItemFailures": [{"itemIdentifier": "m2"}, {"itemIdentifier": "m3"},
-                                            {"itemIdentifier": "m4"}]}
-    assert applied == [{"n": 1}]  # nothing after the failure was applied out of turn
+def test_a_failure_returns_its_groups_later_records_and_no_other_groups(applied):
+    result = run(batch(("a", '{"n": 1}'), ("b", '{"fail": true}'), ("a", '{"n": 3}'), ("b", '{"n": 4}'),
+                       ("c", '{"n": 5}')))
+    assert result == {"batchItemFailures": [{"itemIdentifier": "m2"}, {"itemIdentifier": "m4"}]}
+    assert applied == [{"n": 1}, {"n": 3}, {"n": 5}]  # b's later record was not applied out of turn
 
 
 def test_a_batch_that_fails_entirely_fails_the_invocation(applied):
     with pytest.raises(fifo_batch.BatchFailed):
-        run(batch('{"fail": true}', '{"n": 2}'))
+        run(batch(("a", '{"fail": true}'), ("a", '{"n": 2}')))
     assert applied == []
 
 
