@@ -54,7 +54,7 @@ def create(
         return next_transaction(current, amount=params.amount, currency=params.currency, kind="adjustment",
                                 source=source, description=params.description, metadata=metadata)
 
-    return chain.write_customer(caller.mode, customer_id, post, claim)
+    return chain.write_customer(caller.mode, customer_id, post, claim, customer_param="customer")
 
 
 def retrieve(caller: Caller, customer_id: str, txn_id: str) -> tuple[BalanceTransactionRecord, CustomerRecord]:
@@ -72,7 +72,7 @@ def _read(
     if claim is not None:
         claim.check(snapshot.claim)
     if customer is None or customer.deleted:
-        raise errors.no_such_customer(customer_id)
+        raise errors.no_such_customer(customer_id, param="customer")
     if transaction is None or transaction.id != txn_id:
         raise errors.no_such_transaction(txn_id)
     return transaction, customer, snapshot
@@ -102,7 +102,7 @@ def update(
         except dal.ClaimTaken:
             raise chain.settle_claim_race(caller.mode, claim) from None
         except dal.CustomerGone:
-            raise errors.no_such_customer(customer_id) from None
+            raise errors.no_such_customer(customer_id, param="customer") from None
         except dal.StaleTransaction:
             continue
         return outcome
@@ -148,7 +148,7 @@ def _page(customer: CustomerRecord, transactions: list[BalanceTransactionRecord]
 
 def _live(customer: CustomerRecord | None, customer_id: str) -> CustomerRecord:
     if customer is None or customer.deleted:
-        raise errors.no_such_customer(customer_id)
+        raise errors.no_such_customer(customer_id, param="customer")
     return customer
 
 
@@ -159,5 +159,5 @@ def _customer_and_cursor(
     customer, cursor, _ = dal.read(caller.mode, customer_id, ids.transaction_position(cursor_id))
     customer = _live(customer, customer_id)
     if cursor is None or cursor.id != cursor_id:
-        raise errors.no_such_transaction(cursor_id, param=param)
+        raise errors.no_such_transaction(cursor_id, param=param, status=400)
     return customer, dal.transaction_sk(cursor.created, cursor.sequence)

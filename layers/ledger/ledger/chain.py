@@ -41,11 +41,13 @@ class Change:
 
 
 def write_customer(
-    mode: Mode, customer_id: str, decide: Callable[[CustomerRecord], Change], claim: Claim | None = None
+    mode: Mode, customer_id: str, decide: Callable[[CustomerRecord], Change], claim: Claim | None = None,
+    customer_param: str = "id",
 ) -> Change:
     """Apply `decide` to the live customer and commit the result, retrying on version conflicts.
 
-    `decide` must be pure: it may run several times, and may raise a StripeError to refuse.
+    `decide` must be pure: it may run several times, and may raise a StripeError to refuse. An unknown
+    customer is a 404 naming `customer_param`.
     """
     started, budget = time.monotonic(), settings().write_budget_seconds
     deadline, urgent_at = started + budget, started + budget / 2
@@ -55,7 +57,7 @@ def write_customer(
     current = snapshot.customer
     for attempt in range(10_000):
         if current is None or current.deleted:
-            raise errors.no_such_customer(customer_id)
+            raise errors.no_such_customer(customer_id, param=customer_param)
         change = decide(current)
         unchanged = change.transaction is None and change.customer == current
         try:

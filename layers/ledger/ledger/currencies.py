@@ -10,6 +10,7 @@ SUPPORTED = frozenset(_CODES.split())
 
 
 def normalize(code: str) -> str | None:
-    """The lowercase code when supported (input is case-insensitive), else None."""
-    lowered = code.strip().lower()
+    """The lowercase code when supported (case-insensitive, nothing else forgiven: " usd" is no
+    currency), else None."""
+    lowered = code.lower()
     return lowered if lowered in SUPPORTED else None

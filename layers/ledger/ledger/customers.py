@@ -76,18 +76,18 @@ def list_page(caller: Caller, params: ListCustomers) -> Page:
     index, partition = dal.CUSTOMERS_BY_CREATED, f"{caller.mode}#customers"
     if params.email is not None:
         index, partition = dal.CUSTOMERS_BY_EMAIL, dal.email_partition(caller.mode, params.email)
-    low, high = "0", "~"
+    low, high = dal.CUSTOMER_INDEX_LOW, dal.CUSTOMER_INDEX_HIGH
     if params.created:
         lowest, highest = params.created.bounds()
-        low = f"{max(lowest, 0):010d}#" if lowest is not None else low
-        high = f"{highest:010d}#~" if highest is not None else high
+        low = dal.customer_index_floor(lowest) if lowest is not None else low
+        high = dal.customer_index_ceiling(highest) if highest is not None else high
     cursor_id = params.starting_after or params.ending_before
     if cursor_id:
         cursor = dal.get_customer(caller.mode, cursor_id)
         if cursor is None:
             param = "starting_after" if params.starting_after else "ending_before"
-            raise errors.no_such_customer(cursor_id, param=param)
-        cursor_key = f"{cursor.created:010d}#{cursor.id}"
+            raise errors.no_such_customer(cursor_id, param=param, status=400)
+        cursor_key = dal.customer_index_key(cursor)
         if params.starting_after:
             high = min(high, cursor_key)
         else:

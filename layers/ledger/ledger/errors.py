@@ -41,18 +41,18 @@ def invalid(message: str, *, code: str | None = None, param: str | None = None) 
     return StripeError(400, message, code=code, param=param)
 
 
-def no_such(kind: str, object_id: str, *, param: str | None = None) -> StripeError:
-    """404 for an unknown object in the path; 400 when it was named by a parameter (a cursor)."""
-    status = 400 if param else 404
+def no_such(kind: str, object_id: str, *, param: str = "id", status: int = 404) -> StripeError:
+    """An unknown object: 404 naming the path parameter (`id` for the object the URL is about, as
+    Stripe does, `customer` for its parent); a cursor naming an unknown object is a 400."""
     return StripeError(status, f"No such {kind}: '{object_id}'", code="resource_missing", param=param)
 
 
-def no_such_customer(customer_id: str, *, param: str | None = None) -> StripeError:
-    return no_such("customer", customer_id, param=param)
+def no_such_customer(customer_id: str, *, param: str = "id", status: int = 404) -> StripeError:
+    return no_such("customer", customer_id, param=param, status=status)
 
 
-def no_such_transaction(txn_id: str, *, param: str | None = None) -> StripeError:
-    return no_such("customer balance transaction", txn_id, param=param)
+def no_such_transaction(txn_id: str, *, param: str = "id", status: int = 404) -> StripeError:
+    return no_such("customer balance transaction", txn_id, param=param, status=status)
 
 
 def lock_timeout() -> StripeError:

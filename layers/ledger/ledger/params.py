@@ -289,7 +289,10 @@ def parse(model: type[Params], raw: dict[str, Any]) -> Params:
 def to_stripe_error(failure: ValidationError) -> errors.StripeError:
     """Stripe reports one problem: unknown parameters first, then missing ones, then the rest."""
     rank = {"extra_forbidden": 0, "missing": 1}
-    first = min(failure.errors(), key=lambda e: rank.get(e["type"], 2))
+    try:
+        first = min(failure.errors(), key=lambda e: rank.get(e["type"], 2))
+    except UnicodeError:  # pydantic cannot render text that is not valid Unicode; the parser refuses it first
+        return errors.invalid("Invalid parameters: every name and value must be valid Unicode.")
     context = first.get("ctx") or {}
     param = context.get("param") or _param_name(first["loc"])
     kind = first["type"]

@@ -8,6 +8,10 @@ write can return well inside DynamoDB's 400 KB item limit (tests/integration/tes
 import json
 from typing import Any
 
+# The Stripe API version this ledger answers as (its objects follow that version of Stripe's spec);
+# a request's Stripe-Version header is echoed instead when it sends one.
+API_VERSION = "2026-09-30.endive"
+
 
 def dumps(document: Any) -> str:
     return json.dumps(document, separators=(",", ":"), ensure_ascii=False)

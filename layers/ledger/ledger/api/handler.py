@@ -41,6 +41,11 @@ def operation(model: type[P], render: Render) -> Callable[[Callable[[ApiRequest[
         @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
         @functools.wraps(run)
         def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+            response = _answer(event, context)
+            response["headers"].update(_echoed(event))
+            return response
+
+        def _answer(event: dict[str, Any], context: Any) -> dict[str, Any]:
             request_id = request_id_of(event)
             try:
                 request = _request(event, model, render, context)
@@ -64,6 +69,24 @@ def operation(model: type[P], render: Render) -> Callable[[Callable[[ApiRequest[
         return lambda_handler
 
     return decorate
+
+
+def _echoed(event: dict[str, Any]) -> dict[str, str]:
+    """What Stripe echoes on every response: the Idempotency-Key sent (SDKs expose it), and the API
+    version the request asked for, else this deployment's."""
+    headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
+    echoed = {"Stripe-Version": _header_text(headers.get("stripe-version")) or wire.API_VERSION}
+    key = _header_text(headers.get("idempotency-key"))
+    if key:
+        echoed["Idempotency-Key"] = key
+    return echoed
+
+
+def _header_text(value: str | None) -> str | None:
+    """A header value that may be sent back as is (printable ASCII, bounded), else None."""
+    if value and len(value) <= 255 and all(" " <= c <= "~" for c in value):
+        return value
+    return None
 
 
 def request_id_of(event: dict[str, Any]) -> str:

@@ -81,14 +81,32 @@ def transaction_sk(created: int, sequence: int) -> str:
     return f"{TXN_PREFIX}{created:010d}#{sequence:012d}"
 
 
+# Keys hold `created` as ten digits, compared as text: every bound is clamped into that range first
+# (an eleven-digit bound would sort below every key). Ten digits last until the year 2286.
+CREATED_MAX = 9_999_999_999
+
+
 def created_floor_sk(created: int) -> str:
-    """Lowest transaction key created at or after `created`."""
-    return f"{TXN_PREFIX}{max(created, 0):010d}#"
+    """Lowest transaction key created at or after `created` (above every key when none can be)."""
+    return TXN_TOP if created > CREATED_MAX else f"{TXN_PREFIX}{max(created, 0):010d}#"
 
 
 def created_ceiling_sk(created: int) -> str:
-    """Highest transaction key created at or before `created`."""
-    return f"{TXN_PREFIX}{created:010d}#~" if created >= 0 else TXN_PREFIX
+    """Highest transaction key created at or before `created` (below every key when none can be)."""
+    return TXN_PREFIX if created < 0 else f"{TXN_PREFIX}{min(created, CREATED_MAX):010d}#~"
+
+
+CUSTOMER_INDEX_LOW, CUSTOMER_INDEX_HIGH = "0", "~"  # below and above every customer index key
+
+
+def customer_index_floor(created: int) -> str:
+    """Lowest customer index key created at or after `created`."""
+    return CUSTOMER_INDEX_HIGH if created > CREATED_MAX else f"{max(created, 0):010d}#"
+
+
+def customer_index_ceiling(created: int) -> str:
+    """Highest customer index key created at or before `created`."""
+    return CUSTOMER_INDEX_LOW if created < 0 else f"{min(created, CREATED_MAX):010d}#~"
 
 
 def claim_key(mode: Mode, namespace: str, key: str) -> dict[str, Any]:
@@ -104,7 +122,8 @@ def email_partition(mode: Mode, email: str) -> str:
     return f"{mode}#email#{hashlib.sha256(email.encode()).hexdigest()}"
 
 
-def _customer_index_sk(record: CustomerRecord) -> str:
+def customer_index_key(record: CustomerRecord) -> str:
+    """A customer's position in both customer indexes (and a list cursor's)."""
     return f"{record.created:010d}#{record.id}"
 
 
@@ -149,9 +168,9 @@ def customer_item(record: CustomerRecord) -> dict[str, Any]:
     attributes: dict[str, Any] = record.model_dump()
     attributes.update(pk=partition(record.mode, record.id), sk=CUSTOMER_SK)
     if not record.deleted:
-        attributes.update(gsi1pk=f"{record.mode}#customers", gsi1sk=_customer_index_sk(record))
+        attributes.update(gsi1pk=f"{record.mode}#customers", gsi1sk=customer_index_key(record))
         if record.email:
-            attributes.update(gsi2pk=email_partition(record.mode, record.email), gsi2sk=_customer_index_sk(record))
+            attributes.update(gsi2pk=email_partition(record.mode, record.email), gsi2sk=customer_index_key(record))
     return _item(attributes)
 
 
