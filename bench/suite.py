@@ -469,7 +469,7 @@ def _stripe_client(base: str, requests: int) -> float:
 
 def http_throughput(endpoint: str, processes: int, requests: int) -> dict[str, Any]:
     port = dynamodb_local.free_port()
-    env = {**environment(endpoint), "PORT": str(port), "LOCAL_API_KEYS": KEY}
+    env = {**environment(endpoint), "PORT": str(port), "LOCAL_API_KEYS": KEY, "RATE_LIMITS": "off"}
     server = subprocess.Popen([sys.executable, "-m", "tools.local_api"], env=env, cwd=ROOT, stdout=subprocess.PIPE,
                               stderr=subprocess.DEVNULL, text=True)
     try:

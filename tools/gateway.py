@@ -52,6 +52,7 @@ class Request:
     query: dict[str, str] = field(default_factory=dict)
     path_parameters: dict[str, str] = field(default_factory=dict)
     authorizer: dict[str, Any] = field(default_factory=dict)
+    api_key: str | None = None  # the usage plan key the authorizer named ($context.identity.apiKey)
 
 
 @dataclass(frozen=True)
@@ -84,7 +85,7 @@ def _context(request: Request, response_type: str, message: str | None) -> dict[
     return {
         "requestId": request.request_id, "extendedRequestId": request.request_id, "httpMethod": request.method,
         "path": f"/{request.stage}{request.path}", "resourcePath": request.resource_path or "",
-        "stage": request.stage, "identity": {"sourceIp": request.source_ip},
+        "stage": request.stage, "identity": {"sourceIp": request.source_ip, "apiKey": request.api_key or ""},
         "authorizer": {k: _text(v) for k, v in request.authorizer.items()},
         "error": {"message": message if message is not None else "", "messageString": json.dumps(message),
                   "responseType": response_type, "validationErrorString": ""},

@@ -33,6 +33,8 @@ def configure(function: str, table_name: str | None) -> None:
     if table_name is None:
         variables.pop("TABLE_NAME", None)
     os.environ.update(variables)
+    if "ledger.config" in sys.modules:  # settings follow the environment of the function about to run
+        sys.modules["ledger.config"].settings.cache_clear()
 
 
 def load_handler(function: str) -> Handler:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import signal
 import sys
 from collections.abc import Iterator
@@ -21,7 +22,7 @@ from werkzeug.routing import Map, Rule
 from werkzeug.serving import run_simple
 from werkzeug.wrappers import Request, Response
 
-from tools import dynamodb_local, gateway, lambda_local, template
+from tools import dynamodb_local, gateway, lambda_local, template, throttle
 
 DEFAULT_KEY = "sk_test_4eC39HqLyjWDarjtT1zdp7dc"  # the docs' sample key, so Stripe's examples work
 TABLE_NAME = "ledger"
@@ -34,8 +35,14 @@ def _rule(route: template.Route) -> Rule:
 
 
 class LocalApi:
-    def __init__(self, table_name: str | None = TABLE_NAME) -> None:
+    """`rate_limits`: throttle as API Gateway would (the stage and each mode's usage plan); `clock` drives
+    the buckets (tests freeze it)."""
+
+    def __init__(self, table_name: str | None = TABLE_NAME, rate_limits: bool = True,
+                 clock: Any = None) -> None:
         self.table_name = table_name
+        self.limits = template.throttles()
+        self.buckets = throttle.from_template(*([clock] if clock else [])) if rate_limits else None
         self.routes = Map([_rule(r) for r in template.routes()])
         self.handlers = {}
         self.authorizer = template.default_authorizer()
@@ -67,9 +74,15 @@ class LocalApi:
         seen.resource_path, seen.path_parameters = route.path, path_parameters
         if (request.content_length or 0) > MAX_REQUEST_BYTES:
             return _answer("REQUEST_TOO_LARGE", seen)
+        if self.buckets is not None and not self.buckets.take(throttle.STAGE):
+            return _answer("THROTTLED", seen)
         refused = self.authorize(request, seen)
         if refused is not None:
             return refused
+        if self.limits.api_key_required and seen.api_key not in self.limits.plans:
+            return _answer("INVALID_API_KEY", seen)
+        if self.buckets is not None and not self.buckets.take(seen.api_key or ""):
+            return _answer("THROTTLED", seen)
         event = lambda_local.api_event(
             request.method, request.path, resource=route.path, path_parameters=path_parameters,
             query=request.args.items(multi=True), headers=request.headers.items(),
@@ -95,7 +108,8 @@ class LocalApi:
             seen.authorizer = {"mode": "test"}
             return None
         token = request.headers.get(self.authorizer.header)
-        if not token:
+        expression = self.authorizer.validation_expression
+        if not token or (expression and not re.fullmatch(expression, token)):
             return _answer("UNAUTHORIZED", seen)
         stage_arn = f"arn:aws:execute-api:us-east-1:000000000000:local/{lambda_local.STAGE}"
         method_arn = f"{stage_arn}/{request.method}{request.path}"
@@ -113,6 +127,7 @@ class LocalApi:
             return _answer("UNAUTHORIZED" if str(failure) == "Unauthorized" else "AUTHORIZER_CONFIGURATION_ERROR",
                            seen)
         seen.authorizer = {"principalId": decision["principalId"], **context}
+        seen.api_key = decision.get("usageIdentifierKey")
         if statement["Effect"] != "Allow" or not _covers(statement["Resource"], method_arn):
             return _answer("ACCESS_DENIED", seen)
         return None
@@ -186,7 +201,7 @@ def main() -> int:
         with database() as endpoint:
             os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = endpoint
             dynamodb_local.create_ledger_table(endpoint, TABLE_NAME)
-            app = LocalApi()
+            app = LocalApi(rate_limits=os.environ.get("RATE_LIMITS", "on") != "off")
             keys = seed_keys(os.environ.get("LOCAL_API_KEYS") or DEFAULT_KEY)
             app.warm()
             # moto loses updates under concurrency: with it, requests are served one at a time.

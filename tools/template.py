@@ -132,6 +132,10 @@ def _resolve(value: Any, table_name: str) -> Any:
         if ref in load().get("Parameters", {}):
             return load()["Parameters"][ref]["Default"]
         return ""
+    if isinstance(value, dict) and "Fn::Sub" in value:  # pseudo parameters and parameters, as the stack has them
+        from tools.local_aws.stack import LocalStack
+
+        return LocalStack({}).resolve(value)
     if isinstance(value, dict):
         raise ValueError(f"cannot resolve {value} locally")
     return value
@@ -142,6 +146,7 @@ class Authorizer:
     function: str  # logical id of the authorizer's function
     header: str  # the identity source (TOKEN authorizers read one header)
     ttl_seconds: int
+    validation_expression: str | None = None  # a header not matching it is refused without a call
 
 
 def default_authorizer() -> Authorizer | None:
@@ -154,7 +159,35 @@ def default_authorizer() -> Authorizer | None:
     spec = auth["Authorizers"][name]
     identity = spec.get("Identity") or {}
     return Authorizer(function=spec["FunctionArn"]["Fn::GetAtt"][0], header=identity.get("Header", "Authorization"),
-                      ttl_seconds=int(identity.get("ReauthorizeEvery", 300)))
+                      ttl_seconds=int(identity.get("ReauthorizeEvery", 300)),
+                      validation_expression=identity.get("ValidationExpression"))
+
+
+@dataclass(frozen=True)
+class Throttles:
+    """API Gateway's throttles as the template sets them: (rate per second, burst) of the whole stage,
+    and of each usage plan by the value of its API key."""
+
+    stage: tuple[float, int] | None
+    plans: dict[str, tuple[float, int]]
+    api_key_required: bool
+
+
+def throttles() -> Throttles:
+    from tools.local_aws.stack import LocalStack
+
+    (api,) = resources("AWS::Serverless::Api").values()
+    props = api["Properties"]
+    stage = next(((float(m["ThrottlingRateLimit"]), int(m["ThrottlingBurstLimit"]))
+                  for m in props.get("MethodSettings", []) if m.get("ResourcePath") == "/*"
+                  and "ThrottlingRateLimit" in m), None)
+    keys = {name: LocalStack({}).resolve(key["Properties"]["Value"])
+            for name, key in resources("AWS::ApiGateway::ApiKey").items()}
+    plans = {}
+    for link in resources("AWS::ApiGateway::UsagePlanKey").values():
+        plan = load()["Resources"][link["Properties"]["UsagePlanId"]["Ref"]]["Properties"]["Throttle"]
+        plans[keys[link["Properties"]["KeyId"]["Ref"]]] = (float(plan["RateLimit"]), int(plan["BurstLimit"]))
+    return Throttles(stage, plans, bool((props.get("Auth") or {}).get("ApiKeyRequired")))
 
 
 TRANSFORM_CACHE = ROOT / ".local" / "transformed"

@@ -11,6 +11,7 @@ import json
 from typing import Any
 
 from ledger import api_keys
+from ledger.config import settings
 from ledger.observability import logger
 
 PUBLISHABLE_KEY = ("This API call cannot be made with a publishable API key. Please use a secret API key. You can "
@@ -26,7 +27,11 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         logger.info("denied")
         return _policy("anonymous", "Deny", stage_routes, {"message": _json_string_content(_refusal(secret))})
     logger.info("allowed", extra={"key_id": record.key_id, "mode": record.mode})
-    return _policy(record.key_id, "Allow", stage_routes, {"mode": record.mode, "key_id": record.key_id})
+    allowed = _policy(record.key_id, "Allow", stage_routes, {"mode": record.mode, "key_id": record.key_id})
+    usage_key = dict(settings().usage_keys).get(record.mode)
+    if usage_key:  # the mode's usage plan: API Gateway throttles test and live traffic apart
+        allowed["usageIdentifierKey"] = usage_key
+    return allowed
 
 
 def _refusal(secret: str | None) -> str:

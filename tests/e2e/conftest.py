@@ -18,7 +18,7 @@ from tools.local_api import DEFAULT_KEY, TABLE_NAME
 def server(dynamodb_endpoint: str) -> Iterator[str]:
     port = dynamodb_local.free_port()
     env = {**os.environ, "PORT": str(port), "AWS_ENDPOINT_URL_DYNAMODB": dynamodb_endpoint,
-           "LOCAL_API_KEYS": f"{DEFAULT_KEY},{LIVE_KEY}"}
+           "LOCAL_API_KEYS": f"{DEFAULT_KEY},{LIVE_KEY}", "RATE_LIMITS": "off"}
     process = subprocess.Popen([sys.executable, "-m", "tools.local_api"], env=env, cwd=dynamodb_local.ROOT,
                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     ready = process.stdout.readline().strip()

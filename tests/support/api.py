@@ -17,7 +17,9 @@ LIVE_KEY = "sk_live_" + "51HqLyjWDarjtT1zdp7dcLiveModeKey0000"
 
 @cache
 def _app() -> LocalApi:
-    return LocalApi(table_name=None)  # the table each test's fixture points TABLE_NAME at
+    # The table each test's fixture points TABLE_NAME at; no rate limits (tests/unit/test_rate_limits.py
+    # tests them with a frozen clock).
+    return LocalApi(table_name=None, rate_limits=False)
 
 
 @dataclass

@@ -161,7 +161,27 @@ def test_every_route_sits_behind_the_cached_key_authorizer():
     body = next(v for v in transformed()["Resources"].values() if v["Type"] == "AWS::ApiGateway::RestApi")
     for path, methods in body["Properties"]["Body"]["paths"].items():
         for method, spec in methods.items():
-            assert spec.get("security") == [{"ApiKeyAuthorizer": []}], (method, path)
+            # The authorizer, and the usage plan key it names (the mode's throttle).
+            assert spec.get("security") == [{"ApiKeyAuthorizer": []}, {"api_key": []}], (method, path)
+
+
+def test_each_mode_has_its_own_usage_plan_named_by_the_authorizer():
+    """Stripe's limits per mode (live 100/s, test 25/s): the usage plan key the authorizer returns in
+    `usageIdentifierKey` is the mode's API key, its value the same expression as the authorizer's."""
+    api = template.load()["Resources"]["LedgerApi"]["Properties"]
+    assert api["ApiKeySourceType"] == "AUTHORIZER" and api["Auth"]["ApiKeyRequired"] is True
+    expression = api["Auth"]["Authorizers"]["ApiKeyAuthorizer"]["Identity"]["ValidationExpression"]
+    assert expression.startswith("^") and expression.endswith("$")
+    resources = template.load()["Resources"]
+    variables = resources["AuthorizerFunction"]["Properties"]["Environment"]["Variables"]
+    rates = {}
+    for mode in ("test", "live"):
+        key = resources[f"{mode.capitalize()}ModeApiKey"]["Properties"]["Value"]
+        assert variables[f"{mode.upper()}_MODE_USAGE_KEY"] == key
+        rates[mode] = resources[f"{mode.capitalize()}ModeUsagePlan"]["Properties"]["Throttle"]["RateLimit"]
+    assert rates == {"test": 25, "live": 100}
+    stage = api["MethodSettings"][0]["ThrottlingRateLimit"]
+    assert stage >= rates["test"] + rates["live"]  # the stage's limit never lets one mode starve the other
 
 
 def test_auth_gateway_responses_are_stripe_401s():

@@ -21,6 +21,8 @@ class Settings:
     plan_bucket_name: str | None = None
     # DynamoDB Local for `sam local invoke`; None: the region's endpoint (or AWS_ENDPOINT_URL_DYNAMODB).
     dynamodb_endpoint: str | None = None
+    # The authorizer's usage plan key per mode (API Gateway throttles each mode on its own).
+    usage_keys: tuple[tuple[str, str], ...] = ()
 
 
 @cache
@@ -33,4 +35,6 @@ def settings() -> Settings:
         direct_apply_limit=int(os.environ.get("DIRECT_APPLY_LIMIT", "100")),
         plan_bucket_name=os.environ.get("PLAN_BUCKET_NAME") or None,
         dynamodb_endpoint=os.environ.get("LEDGER_DYNAMODB_ENDPOINT") or None,
+        usage_keys=tuple((mode, os.environ[f"{mode.upper()}_MODE_USAGE_KEY"]) for mode in ("test", "live")
+                         if os.environ.get(f"{mode.upper()}_MODE_USAGE_KEY")),
     )
