@@ -105,3 +105,32 @@ def test_the_post_deploy_smoke_check_passes_against_the_local_run(server):
     assert done.returncode == 0, done.stdout + done.stderr
     assert done.stdout.strip().splitlines()[-1] == "smoke: checks failed=0"
     assert done.stdout.count("ok   ") == 10
+
+
+def test_wire_details_the_sdk_exposes_on_every_response_kind(server):
+    """What stripe-python reads from a response: the idempotency key it sent (its own automatic one
+    included), the request id and the API version; on errors also the code, param and doc_url."""
+    import stripe
+
+    client = stripe.StripeClient(DEFAULT_KEY, base_addresses={"api": server})
+    customer = client.v1.customers.create()
+    response = customer.last_response
+    assert response.idempotency_key and response.request_id.startswith("req_")  # the SDK's automatic key
+    assert response.headers["Stripe-Version"]
+    txns = client.v1.customers.balance_transactions
+    params, options = {"amount": 5, "currency": "usd"}, {"idempotency_key": "wire-1"}
+    first = txns.create(customer.id, params=params, options=options)
+    replay = txns.create(customer.id, params=params, options=options)
+    assert first.id == replay.id
+    assert first.last_response.idempotency_key == replay.last_response.idempotency_key == "wire-1"
+    assert replay.last_response.headers["Idempotent-Replayed"] == "true"
+    with pytest.raises(stripe.InvalidRequestError) as missing:
+        client.v1.customers.retrieve("cus_nobody")
+    error = missing.value
+    assert (error.http_status, error.code, error.param) == (404, "resource_missing", "id")
+    assert error.error.doc_url == "https://stripe.com/docs/error-codes/resource-missing"
+    assert error.headers["Stripe-Version"] and error.request_id.startswith("req_")
+    with pytest.raises(stripe.InvalidRequestError) as invalid:
+        txns.create(customer.id, params={"amount": 5, "currency": " usd"}, options={"idempotency_key": "wire-2"})
+    assert (invalid.value.code, invalid.value.param) == ("invalid_currency", "currency")
+    assert invalid.value.headers["Idempotency-Key"] == "wire-2"
