@@ -380,6 +380,7 @@ def _contention_run(pool: ProcessPoolExecutor, endpoint: str, writers: int, seco
 def seed_ledger(size: int) -> tuple[str, list[str]]:
     """A customer with a valid chain of `size` transactions, written in batches (25 items a call)."""
     from ledger import balance_transactions, dal
+    from ledger.dal import keys
     from ledger.models import Source
 
     customer = dal.get_customer("test", seed(1)[0])
@@ -388,13 +389,13 @@ def seed_ledger(size: int) -> tuple[str, list[str]]:
         change = balance_transactions.next_transaction(customer, amount=i + 1, currency="usd", kind="adjustment",
                                                        source=Source(origin="api"))
         customer = change.customer
-        items.append(dal.transaction_item(change.transaction))
+        items.append(keys.transaction_item(change.transaction))
         ids.append(change.transaction.id)
     for start in range(0, len(items), 25):
         request = {TABLE: [{"PutRequest": {"Item": item}} for item in items[start:start + 25]]}
         while request:
             request = dal.client().batch_write_item(RequestItems=request).get("UnprocessedItems") or {}
-    dal.client().put_item(TableName=TABLE, Item=dal.customer_item(customer))
+    dal.client().put_item(TableName=TABLE, Item=keys.customer_item(customer))
     return customer.id, ids
 
 

@@ -28,7 +28,7 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         return _policy("anonymous", "Deny", stage_routes, {"message": _json_string_content(_refusal(secret))})
     logger.info("allowed", extra={"key_id": record.key_id, "mode": record.mode})
     allowed = _policy(record.key_id, "Allow", stage_routes, {"mode": record.mode, "key_id": record.key_id})
-    usage_key = dict(settings().usage_keys).get(record.mode)
+    usage_key = settings().usage_keys.get(record.mode)
     if usage_key:  # the mode's usage plan: API Gateway throttles test and live traffic apart
         allowed["usageIdentifierKey"] = usage_key
     return allowed

@@ -88,9 +88,10 @@ def test_function_without_authorizer_context_refuses(ledger_table):
 
 def test_keys_are_stored_as_digests_only(ledger_table):
     from ledger import dal
+    from ledger.dal import keys
 
     secret, record = api_keys.issue("live")
-    item = dal.client().get_item(TableName=ledger_table, Key={"pk": {"S": dal.API_KEYS_PK},
+    item = dal.client().get_item(TableName=ledger_table, Key={"pk": {"S": keys.API_KEYS_PK},
                                                               "sk": {"S": api_keys.digest(secret)}})["Item"]
     assert secret not in json.dumps(item) and item["mode"]["S"] == "live"
     assert record.last4 == secret[-4:]

@@ -53,6 +53,7 @@ def test_the_largest_idempotent_response_fits_in_one_item(api):
     """A transaction with every field at its limit, its customer expanded (also at every limit, with a
     balance in every currency): the response saved with its Idempotency-Key stays under 400 KB."""
     from ledger import currencies, dal
+    from ledger.dal import keys
 
     customer = api.customer(**_largest_customer())
     for currency in sorted(currencies.SUPPORTED):
@@ -67,7 +68,7 @@ def test_the_largest_idempotent_response_fits_in_one_item(api):
     assert replay.status == 200 and replay.body == first.body
     assert replay.headers.get("Idempotent-Replayed") == "true"
 
-    item = dal.client().get_item(TableName=dal.table(), Key=dal.claim_key("test", "client", "largest"))["Item"]
+    item = dal.client().get_item(TableName=dal.table(), Key=keys.claim_key("test", "client", "largest"))["Item"]
     size = dynamodb_limits.item_size(item)
     print(f"largest idempotency record: {size} bytes of {dynamodb_limits.ITEM_MAX_BYTES}")
     assert size < 0.75 * dynamodb_limits.ITEM_MAX_BYTES

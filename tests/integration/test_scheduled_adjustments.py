@@ -97,7 +97,7 @@ def test_transient_failures_are_retried_then_fail_the_delivery(api, ledger_table
         return real_create(caller, customer_id, *args, **kwargs)
 
     monkeypatch.setattr(balance_transactions, "create", flaky)
-    monkeypatch.setattr("ledger.scheduled_adjustments.time.sleep", lambda _s: None)
+    monkeypatch.setattr("ledger.retry.time.sleep", lambda _s: None)
     with pytest.raises(OccurrenceIncomplete):
         run_scheduler(event)
     monkeypatch.undo()

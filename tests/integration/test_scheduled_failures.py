@@ -7,7 +7,8 @@ from collections import Counter
 
 import pytest
 
-from ledger import balance_transactions, scheduled_adjustments
+from ledger import balance_transactions, retry
+from ledger.scheduled_adjustments import apply
 from tests.support.scheduling import entries_for, plan, scheduled_entries
 from tools import async_invoke, redrive
 
@@ -35,9 +36,9 @@ def test_a_failing_occurrence_is_retried_then_kept_then_redriven_once(api, plan_
         return real_create(caller, customer_id, *args, **kwargs)
 
     monkeypatch.setattr(balance_transactions, "create", create)
-    monkeypatch.setattr(scheduled_adjustments.time, "sleep", lambda _s: None)
+    monkeypatch.setattr(retry.time, "sleep", lambda _s: None)
     assert async_invoke.invoke("ScheduledAdjustmentsFunction", event) is None
-    assert attempts[failing] == 3 * 2 * scheduled_adjustments.TRANSIENT_ATTEMPTS  # 3 invocations
+    assert attempts[failing] == 3 * 2 * apply.TRANSIENT.attempts_max  # 3 invocations
 
     (message,) = plan_queue["sqs"].receive_message(QueueUrl=failure_queue, MaxNumberOfMessages=10,
                                                     VisibilityTimeout=0)["Messages"]
@@ -90,7 +91,7 @@ def test_one_customers_failure_stays_with_that_customer(api, plan_queue, monkeyp
         return real_create(caller, customer_id, *args, **kwargs)
 
     monkeypatch.setattr(balance_transactions, "create", create)
-    monkeypatch.setattr(scheduled_adjustments.time, "sleep", lambda _s: None)
+    monkeypatch.setattr(retry.time, "sleep", lambda _s: None)
     summary = run_scheduler(plan(entries_for([failing, *healthy], per_customer=30), name="fan-out"))
     assert summary["queued"] == 7 * 30
 

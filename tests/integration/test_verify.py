@@ -8,6 +8,7 @@ import sys
 import pytest
 
 from ledger import audit, dal
+from ledger.dal import keys
 from tools import template
 
 pytestmark = pytest.mark.dynamodb_local
@@ -20,7 +21,7 @@ def _verify(table, endpoint):
 
 
 def _corrupt(table, customer_id, txn_position, **changes):
-    key = {"pk": {"S": dal.partition("test", customer_id)}, "sk": {"S": dal.transaction_sk(*txn_position)}}
+    key = {"pk": {"S": keys.partition("test", customer_id)}, "sk": {"S": keys.transaction_sk(*txn_position)}}
     names = {f"#{k}": k for k in changes}
     values = {f":{k}": {"N": str(v)} for k, v in changes.items()}
     dal.client().update_item(TableName=table, Key=key, UpdateExpression="SET " + ", ".join(
@@ -47,8 +48,8 @@ def test_corrupted_ending_balance_and_gap_are_reported(api, ledger_table, dynamo
     assert "problems=" in result.stdout.splitlines()[-1]
 
     dal.client().delete_item(TableName=ledger_table, Key={
-        "pk": {"S": dal.partition("test", customer["id"])},
-        "sk": {"S": dal.transaction_sk(chain[0].created, chain[0].sequence)}})
+        "pk": {"S": keys.partition("test", customer["id"])},
+        "sk": {"S": keys.transaction_sk(chain[0].created, chain[0].sequence)}})
     _, _, problems = audit.audit_table()
     assert any("expected 1" in p for p in problems)  # the gap
     assert any("customer sequence is 3 but the chain holds 2" in p for p in problems)

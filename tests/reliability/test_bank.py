@@ -19,9 +19,10 @@ def test_bank_workload_with_faults_has_no_anomaly(ledger_table, dynamodb_endpoin
 
 
 def test_checker_catches_a_ledger_without_its_version_condition(ledger_table, dynamodb_endpoint, monkeypatch):
-    from ledger import clock, dal
+    from ledger import clock
+    from ledger.dal import customers
 
-    monkeypatch.setattr(dal, "_version_condition", lambda expected: {"ConditionExpression": "attribute_exists(pk)"}
+    monkeypatch.setattr(customers, "_version_condition", lambda expected: {"ConditionExpression": "attribute_exists(pk)"}
                         if expected is not None else {"ConditionExpression": "attribute_not_exists(pk)"})
     ticks = itertools.count(1_800_000_000)
     clock.use(lambda: next(ticks))  # every read a new second: racing writers get distinct keys

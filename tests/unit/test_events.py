@@ -56,12 +56,12 @@ def test_scheduled_and_queue_samples_run_as_shipped(moto_table):
     result = lambda_local.load_handler("AdjustmentWorkerFunction")(
         batch, lambda_local.LambdaContext("AdjustmentWorkerFunction"))
     assert result == {"batchItemFailures": []}
-    _, chain = dal.query_chain("test", samples.CUSTOMER, "txn#", "txn#~", newest_first=False, limit=10)
+    chain = dal.whole_chain("test", samples.CUSTOMER)
     assert [t.id for t in chain] == [samples.TRANSACTION]  # the dry runs wrote nothing
 
 
 def test_a_placeholder_in_a_plan_that_writes_is_refused(moto_table):
-    from ledger.scheduled_adjustments import PlanError, parse_plan
+    from ledger.scheduled_adjustments.plan import PlanError, parse_plan
 
     plan = json.loads((EVENTS / "scheduled_adjustments.json").read_text())
     with pytest.raises(PlanError, match="placeholder"):

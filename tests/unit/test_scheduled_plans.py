@@ -6,8 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from ledger import scheduled_adjustments as scheduled
-from ledger.scheduled_adjustments import PlanError
+from ledger.scheduled_adjustments import apply, fan_out
+from ledger.scheduled_adjustments import plan as plans
+from ledger.scheduled_adjustments.plan import PlanError
 
 
 def _plan(**overrides):
@@ -43,13 +44,13 @@ def _entry(**overrides):
 ])
 def test_static_problems_fail_the_occurrence(plan):
     with pytest.raises(PlanError):
-        scheduled.parse_plan(plan)
+        plans.parse_plan(plan)
 
 
 def test_duplicate_entry_ids_fail_the_occurrence():
-    plan = scheduled.parse_plan(_plan(entries=[_entry(), _entry(customer="cus_B")]))
+    plan = plans.parse_plan(_plan(entries=[_entry(), _entry(customer="cus_B")]))
     with pytest.raises(PlanError, match="duplicate entry ids"):
-        scheduled.load_entries(plan)
+        plans.load_entries(plan)
 
 
 @pytest.mark.parametrize(("offset", "refused"), [
@@ -58,30 +59,30 @@ def test_duplicate_entry_ids_fail_the_occurrence():
 ])
 def test_scheduled_time_window(offset, refused):
     when = (datetime.now(UTC) + offset).strftime("%Y-%m-%dT%H:%M:%SZ")
-    plan = scheduled.parse_plan(_plan(scheduled_time=when))
+    plan = plans.parse_plan(_plan(scheduled_time=when))
     if refused:
         with pytest.raises(PlanError):
-            scheduled.check_occurrence(plan)
+            plans.check_occurrence(plan)
     else:
-        scheduled.check_occurrence(plan)
+        plans.check_occurrence(plan)
 
 
 def test_jsonl_source_from_a_file(tmp_path):
     lines = [json.dumps(_entry(id=f"e{i}", customer=f"cus_{i % 3}")) for i in range(7)]
     path = tmp_path / "plan.jsonl"
     path.write_text("\n".join(lines) + "\n\n")
-    plan = scheduled.parse_plan(_plan(entries=None, source={"file": f"file://{path}"}))
-    assert [e.id for e in scheduled.load_entries(plan)] == [f"e{i}" for i in range(7)]
+    plan = plans.parse_plan(_plan(entries=None, source={"file": f"file://{path}"}))
+    assert [e.id for e in plans.load_entries(plan)] == [f"e{i}" for i in range(7)]
     path.write_text(lines[0] + "\n{broken\n")
     with pytest.raises(PlanError, match="line 2"):
-        scheduled.load_entries(plan)
+        plans.load_entries(plan)
 
 
 def test_messages_group_a_customer_and_are_deterministic():
     entries = [_entry(id=f"e{i}", customer=f"cus_{i % 3}") for i in range(60)]
-    plan = scheduled.parse_plan(_plan(entries=entries))
-    messages = scheduled.messages(plan, scheduled.load_entries(plan), per_message=7)
-    assert messages == scheduled.messages(plan, scheduled.load_entries(plan), per_message=7)
+    plan = plans.parse_plan(_plan(entries=entries))
+    messages = fan_out.messages(plan, plans.load_entries(plan), per_message=7)
+    assert messages == fan_out.messages(plan, plans.load_entries(plan), per_message=7)
     for body, group, dedup in messages:
         assert {e["customer"] for e in body["entries"]} == {group.split(":", 1)[1]}
         assert 1 <= len(body["entries"]) <= 7 and len(dedup) <= 128
@@ -90,8 +91,8 @@ def test_messages_group_a_customer_and_are_deterministic():
 
 
 def test_entry_keys_derive_from_plan_occurrence_and_entry_only():
-    plan = scheduled.parse_plan(_plan(scheduled_time="2026-11-01T06:00:00+00:00"))
-    entry = scheduled.load_entries(plan)[0]
-    claim = scheduled.entry_claim(plan, entry)
+    plan = plans.parse_plan(_plan(scheduled_time="2026-11-01T06:00:00+00:00"))
+    entry = plans.load_entries(plan)[0]
+    claim = apply.entry_claim(plan, entry)
     assert claim.key == "monthly-loyalty/2026-11-01T06:00:00Z/e1" and claim.namespace == "system"
     assert claim.retention_seconds >= 14 * 24 * 3600

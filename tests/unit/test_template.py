@@ -92,10 +92,10 @@ def test_table_keeps_data_and_is_what_the_code_expects():
     assert props["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True
     assert props["SSESpecification"]["SSEEnabled"] is True
     assert props["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
-    from ledger import dal
+    from ledger.dal import keys
 
     indexes = {i["IndexName"]: i for i in props["GlobalSecondaryIndexes"]}
-    assert set(indexes) == {dal.CUSTOMERS_BY_CREATED, dal.CUSTOMERS_BY_EMAIL}
+    assert set(indexes) == {keys.CUSTOMERS_BY_CREATED, keys.CUSTOMERS_BY_EMAIL}
     assert all(i["Projection"]["ProjectionType"] == "KEYS_ONLY" for i in indexes.values())
 
 
@@ -209,7 +209,7 @@ def test_schedule_is_scheduler_v2_with_retries_and_dead_letters():
     assert props["DeadLetterConfig"]["Arn"] == {"Fn::GetAtt": ["ScheduleDeadLetterQueue", "Arn"]}
     sample = json.loads(props["Input"])
     assert sample["scheduled_time"] == "<aws.scheduler.scheduled-time>"
-    from ledger.scheduled_adjustments import Plan
+    from ledger.scheduled_adjustments.plan import Plan
 
     Plan.model_validate({**sample, "scheduled_time": "2026-11-01T06:00:00Z"})
     assert function["Environment"]["Variables"]["ADJUSTMENTS_QUEUE_URL"] == {"Ref": "AdjustmentsQueue"}

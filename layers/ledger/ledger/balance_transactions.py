@@ -1,10 +1,11 @@
 """Business rules of balance transactions: posting one onto a customer's chain, reading, editing
 its description and metadata, and paging through a chain."""
 
-from ledger import chain, clock, dal, errors, ids
+from ledger import chain, clock, dal, errors, ids, retry
 from ledger.config import MAX_AMOUNT
 from ledger.idempotency import Claim
 from ledger.models import BalanceTransactionRecord, Caller, CustomerRecord, Page, Source
+from ledger.observability import count
 from ledger.params import CreateBalanceTransaction, ListBalanceTransactions, UpdateBalanceTransaction
 
 
@@ -81,60 +82,60 @@ def _read(
 def update(
     caller: Caller, customer_id: str, txn_id: str, params: UpdateBalanceTransaction, claim: Claim | None = None
 ) -> chain.Change:
-    """Edit description and metadata only; retried while another edit of the same transaction wins.
-    The result carries the edited transaction (amount, currency and balances never change)."""
+    """Edit description and metadata only; retried while another edit of the same transaction wins,
+    with the same budget and backoff as posting. The result carries the edited transaction (amount,
+    currency and balances never change)."""
     fields = params.model_fields_set
-    for _ in range(20):
-        transaction, customer, _ = _read(caller, customer_id, txn_id, claim)
-        edited = transaction.model_copy(update={
-            "description": params.description if "description" in fields else transaction.description,
-            "metadata": params.metadata.apply(transaction.metadata) if params.metadata else transaction.metadata,
-            "revision": transaction.revision + 1,
-        })
-        outcome = chain.Change(customer, edited)
-        try:
-            if edited.model_copy(update={"revision": transaction.revision}) == transaction:
-                if claim is not None:
-                    dal.commit_claim(claim.record(outcome))
-                return chain.Change(customer, transaction)  # nothing changes: nothing but the claim written
-            dal.commit_transaction_edit(edited, transaction.revision,
-                                        claim.record(outcome) if claim is not None else None)
-        except dal.ClaimTaken:
-            raise chain.settle_claim_race(caller.mode, claim) from None
-        except dal.CustomerGone:
-            raise errors.no_such_customer(customer_id, param="customer") from None
-        except dal.StaleTransaction:
-            continue
-        return outcome
-    raise errors.lock_timeout()
+    attempts = retry.Attempts(chain.write_policy())
+    try:
+        for _attempt in attempts:
+            transaction, customer, _ = _read(caller, customer_id, txn_id, claim)
+            edited = transaction.model_copy(update={
+                "description": params.description if "description" in fields else transaction.description,
+                "metadata": params.metadata.apply(transaction.metadata) if params.metadata else transaction.metadata,
+                "revision": transaction.revision + 1,
+            })
+            outcome = chain.Change(customer, edited)
+            try:
+                if edited.model_copy(update={"revision": transaction.revision}) == transaction:
+                    if claim is not None:
+                        dal.commit_claim(claim.record(outcome))
+                    return chain.Change(customer, transaction)  # nothing changes: nothing but the claim written
+                dal.commit_transaction_edit(edited, transaction.revision,
+                                            claim.record(outcome) if claim is not None else None)
+            except dal.ClaimTaken:
+                raise chain.settle_claim_race(caller.mode, claim) from None
+            except dal.CustomerGone:
+                raise errors.no_such_customer(customer_id, param="customer") from None
+            except dal.StaleTransaction:
+                count("TransactionEditConflictsRetried")
+                attempts.pause()
+                continue
+            return outcome
+    except retry.Exhausted:
+        count("LockTimeouts")
+        raise errors.lock_timeout() from None
+    raise AssertionError("unreachable: the attempts end by returning or raising")
 
 
 def list_page(caller: Caller, customer_id: str, params: ListBalanceTransactions) -> Page:
     """Newest first. No cursor and no upper `created` bound: one Query returns the customer and the
     page. A cursor costs one more read (customer and cursor together)."""
-    low, high = dal.TXN_PREFIX, dal.TXN_TOP
-    if params.created:
-        lowest, highest = params.created.bounds()
-        low = dal.created_floor_sk(lowest) if lowest is not None else low
-        high = dal.created_ceiling_sk(highest) if highest is not None else high
+    lowest, highest = params.created.bounds() if params.created else (None, None)
     cursor_id = params.starting_after or params.ending_before
-    newest_first = not params.ending_before
+    cursor = None
     if cursor_id:
-        customer, cursor_sk = _customer_and_cursor(caller, customer_id, cursor_id, params)
-        if newest_first:
-            high = min(high, cursor_sk)
-        else:
-            low = max(low, cursor_sk)
-    elif high == dal.TXN_TOP and params.invoice is None:
-        customer, transactions = dal.query_chain(caller.mode, customer_id, low, dal.CUSTOMER_SK,
-                                                 newest_first=True, limit=params.limit + 2)
-        return _page(_live(customer, customer_id), transactions, params)
+        customer, cursor = _customer_and_cursor(caller, customer_id, cursor_id, params)
+    elif highest is None and params.invoice is None:
+        found, transactions = dal.transaction_page(caller.mode, customer_id, lowest=lowest, with_customer=True,
+                                                   limit=params.limit + 2)
+        return _page(_live(found, customer_id), transactions, params)
     else:
         customer = _live(dal.get_customer(caller.mode, customer_id), customer_id)
-    if params.invoice is not None or low > high:
+    if params.invoice is not None:
         return Page(items=[], has_more=False, customer=customer)  # no transaction here links an invoice
-    _, transactions = dal.query_chain(caller.mode, customer_id, low, high, newest_first=newest_first,
-                                      limit=params.limit + 2)
+    _, transactions = dal.transaction_page(caller.mode, customer_id, lowest=lowest, highest=highest, cursor=cursor,
+                                           newest_first=not params.ending_before, limit=params.limit + 2)
     return _page(customer, [t for t in transactions if t.id != cursor_id], params)
 
 
@@ -154,10 +155,10 @@ def _live(customer: CustomerRecord | None, customer_id: str) -> CustomerRecord:
 
 def _customer_and_cursor(
     caller: Caller, customer_id: str, cursor_id: str, params: ListBalanceTransactions
-) -> tuple[CustomerRecord, str]:
+) -> tuple[CustomerRecord, tuple[int, int]]:
     param = "starting_after" if params.starting_after else "ending_before"
     customer, cursor, _ = dal.read(caller.mode, customer_id, ids.transaction_position(cursor_id))
     customer = _live(customer, customer_id)
     if cursor is None or cursor.id != cursor_id:
         raise errors.no_such_transaction(cursor_id, param=param, status=400)
-    return customer, dal.transaction_sk(cursor.created, cursor.sequence)
+    return customer, (cursor.created, cursor.sequence)

@@ -1,40 +1,67 @@
-"""Deployment settings, read once from the function's environment (set by template.yaml)."""
+"""Deployment settings: the function's environment (set by template.yaml) as one validated model.
+
+Nothing falls back silently: a missing or malformed variable is a ConfigurationError naming it. On
+Lambda the settings are validated when the module is first imported, so a misconfigured function fails
+its cold start, not some later request.
+"""
 
 import os
-from dataclasses import dataclass
+from collections.abc import Mapping
 from functools import cache
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
 # |amount|, |balance| and any balance difference are bounded (our choice, see README).
 MAX_AMOUNT = 99_999_999_999
+_MODES = ("test", "live")
 
 
-@dataclass(frozen=True)
-class Settings:
-    table_name: str
-    default_currency: str
+class ConfigurationError(RuntimeError):
+    pass
+
+
+class Settings(BaseModel):
+    model_config = ConfigDict(frozen=True, defer_build=True, extra="forbid")
+
+    table_name: Annotated[str, StringConstraints(min_length=3, max_length=255)]
+    default_currency: Annotated[str, StringConstraints(pattern=r"^[a-z]{3}$")] = "usd"
     # Wall-clock budget for one write's optimistic retries; well inside the function timeout.
-    write_budget_seconds: float
+    write_budget_ms: Annotated[int, Field(gt=0, le=60_000)] = 4_000
     # Scheduled adjustments: plans larger than this go through the queue (when one is configured).
     adjustments_queue_url: str | None = None
-    direct_apply_limit: int = 100
+    direct_apply_limit: Annotated[int, Field(ge=0)] = 100
     # The one bucket plans may be read from (the role may read no other).
     plan_bucket_name: str | None = None
     # DynamoDB Local for `sam local invoke`; None: the region's endpoint (or AWS_ENDPOINT_URL_DYNAMODB).
     dynamodb_endpoint: str | None = None
     # The authorizer's usage plan key per mode (API Gateway throttles each mode on its own).
-    usage_keys: tuple[tuple[str, str], ...] = ()
+    usage_keys: dict[str, str] = Field(default_factory=dict)
+
+
+_VARIABLES = {"table_name": "TABLE_NAME", "default_currency": "DEFAULT_CURRENCY",
+              "write_budget_ms": "WRITE_BUDGET_MS", "adjustments_queue_url": "ADJUSTMENTS_QUEUE_URL",
+              "direct_apply_limit": "DIRECT_APPLY_LIMIT", "plan_bucket_name": "PLAN_BUCKET_NAME",
+              "dynamodb_endpoint": "LEDGER_DYNAMODB_ENDPOINT"}
+
+
+def from_environment(environ: Mapping[str, str]) -> Settings:
+    values: dict[str, object] = {field: environ[name] for field, name in _VARIABLES.items() if environ.get(name)}
+    values["usage_keys"] = {mode: environ[f"{mode.upper()}_MODE_USAGE_KEY"] for mode in _MODES
+                            if environ.get(f"{mode.upper()}_MODE_USAGE_KEY")}
+    if "default_currency" in values:
+        values["default_currency"] = str(values["default_currency"]).lower()
+    try:
+        return Settings.model_validate(values)
+    except ValidationError as invalid:
+        problems = "; ".join(f"{_VARIABLES.get(str(e['loc'][0]), e['loc'][0])}: {e['msg']}" for e in invalid.errors())
+        raise ConfigurationError(f"the function's environment is not valid ({problems})") from None
 
 
 @cache
 def settings() -> Settings:
-    return Settings(
-        table_name=os.environ.get("TABLE_NAME", "ledger"),
-        default_currency=os.environ.get("DEFAULT_CURRENCY", "usd").lower(),
-        write_budget_seconds=float(os.environ.get("WRITE_BUDGET_SECONDS", "4")),
-        adjustments_queue_url=os.environ.get("ADJUSTMENTS_QUEUE_URL") or None,
-        direct_apply_limit=int(os.environ.get("DIRECT_APPLY_LIMIT", "100")),
-        plan_bucket_name=os.environ.get("PLAN_BUCKET_NAME") or None,
-        dynamodb_endpoint=os.environ.get("LEDGER_DYNAMODB_ENDPOINT") or None,
-        usage_keys=tuple((mode, os.environ[f"{mode.upper()}_MODE_USAGE_KEY"]) for mode in ("test", "live")
-                         if os.environ.get(f"{mode.upper()}_MODE_USAGE_KEY")),
-    )
+    return from_environment(os.environ)
+
+
+if os.environ.get("AWS_LAMBDA_FUNCTION_NAME"):  # on Lambda: fail the cold start, not a request
+    settings()

@@ -73,28 +73,17 @@ def delete(caller: Caller, customer_id: str, claim: Claim | None = None) -> chai
 
 def list_page(caller: Caller, params: ListCustomers) -> Page:
     """Newest first, from an index that holds keys only, then one consistent BatchGetItem."""
-    index, partition = dal.CUSTOMERS_BY_CREATED, f"{caller.mode}#customers"
-    if params.email is not None:
-        index, partition = dal.CUSTOMERS_BY_EMAIL, dal.email_partition(caller.mode, params.email)
-    low, high = dal.CUSTOMER_INDEX_LOW, dal.CUSTOMER_INDEX_HIGH
-    if params.created:
-        lowest, highest = params.created.bounds()
-        low = dal.customer_index_floor(lowest) if lowest is not None else low
-        high = dal.customer_index_ceiling(highest) if highest is not None else high
+    lowest, highest = params.created.bounds() if params.created else (None, None)
     cursor_id = params.starting_after or params.ending_before
+    cursor = None
     if cursor_id:
         cursor = dal.get_customer(caller.mode, cursor_id)
         if cursor is None:
             param = "starting_after" if params.starting_after else "ending_before"
             raise errors.no_such_customer(cursor_id, param=param, status=400)
-        cursor_key = dal.customer_index_key(cursor)
-        if params.starting_after:
-            high = min(high, cursor_key)
-        else:
-            low = max(low, cursor_key)
     newest_first = not params.ending_before
-    found = [] if low > high else dal.query_customer_ids(index, partition, low, high,
-                                                         newest_first=newest_first, limit=params.limit + 2)
+    found = dal.customer_ids(caller.mode, email=params.email, lowest=lowest, highest=highest, cursor=cursor,
+                             newest_first=newest_first, limit=params.limit + 2)
     found = [cid for cid in found if cid != cursor_id]
     page_ids = found[: params.limit]
     if not newest_first:

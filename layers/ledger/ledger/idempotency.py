@@ -75,7 +75,7 @@ def key_in_use(key: str) -> errors.StripeError:
 
 def client_claim(mode: Mode, key: str, operation: str, path: str, params: dict[str, Any],
                  render: Callable[[Any], dict[str, Any]]) -> Claim:
-    from ledger.params import is_text
+    from ledger.fields import is_text
 
     if not key or len(key) > MAX_KEY_LENGTH or not is_text(key):
         raise errors.invalid(f"Idempotency keys must be 1 to {MAX_KEY_LENGTH} printable characters long.",

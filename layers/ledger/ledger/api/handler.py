@@ -23,7 +23,8 @@ from ledger.params import Params, parse
 P = TypeVar("P", bound=Params)
 _THROTTLED = {"ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded",
               "InternalServerError", "ServiceUnavailable"}
-_UNREACHABLE = {"ConnectTimeoutError", "ReadTimeoutError", "EndpointConnectionError", "ConnectionClosedError"}
+_UNREACHABLE = {"ConnectTimeoutError", "ReadTimeoutError", "EndpointConnectionError", "ConnectionClosedError",
+                "Exhausted"}  # the last: unprocessed keys a BatchGetItem kept returning (throttling)
 Render = Callable[[Any, Any], dict[str, Any]]
 LambdaHandler = Callable[[dict[str, Any], Any], dict[str, Any]]
 

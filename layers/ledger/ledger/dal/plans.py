@@ -6,7 +6,12 @@ from collections.abc import Iterable, Iterator
 from functools import cache
 from typing import Any
 
+from ledger import retry
+
 SQS_BATCH = 10  # SendMessageBatch's limit
+# Entries of a batch SQS did not take: sent again a few times, then the occurrence fails (and its retry
+# sends everything again, which deduplication and the entries' idempotency keys make harmless).
+PARTIAL_BATCH = retry.Policy(attempts_max=5, budget_ms=20_000, backoff_base_ms=100, backoff_cap_ms=2_000)
 
 
 @cache
@@ -31,20 +36,19 @@ def read_lines(bucket: str | None, key: str | None, path: str | None) -> Iterato
 
 def send(queue_url: str, messages: Iterable[tuple[dict[str, Any], str, str]]) -> int:
     """Send (body, group id, deduplication id) triples in batches of ten; returns how many were sent.
-    A partial batch failure is retried; what still fails raises (the caller's retry re-sends all,
-    which deduplication and the entries' idempotency keys make harmless)."""
+    What SQS keeps refusing raises retry.Exhausted."""
     pending = [{"Id": str(i), "MessageBody": json.dumps(body, separators=(",", ":")), "MessageGroupId": group,
                 "MessageDeduplicationId": dedup} for i, (body, group, dedup) in enumerate(messages)]
     sent = 0
     for start in range(0, len(pending), SQS_BATCH):
         batch = pending[start:start + SQS_BATCH]
-        for _attempt in range(5):
+        attempts = retry.Attempts(PARTIAL_BATCH)
+        for _attempt in attempts:
             response = _client("sqs").send_message_batch(QueueUrl=queue_url, Entries=batch)
             sent += len(response.get("Successful", []))
             failed = {f["Id"] for f in response.get("Failed", [])}
             batch = [entry for entry in batch if entry["Id"] in failed]
             if not batch:
                 break
-        if batch:
-            raise RuntimeError(f"{len(batch)} queue messages could not be sent")
+            attempts.pause()
     return sent
