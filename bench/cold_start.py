@@ -14,6 +14,7 @@ import json  # noqa: E402
 import resource  # noqa: E402
 import sys  # noqa: E402
 from contextlib import redirect_stdout, suppress  # noqa: E402
+from typing import Any  # noqa: E402
 
 
 class Context:
@@ -28,9 +29,10 @@ class Context:
         return 10_000
 
 
-def run_function(code_dir: str, layer_dir: str, events: list, repeat: int) -> None:
+def run_function(code_dir: str, layer_dir: str, events: list[Any], repeat: int) -> None:
     sys.path.insert(0, layer_dir)
     spec = importlib.util.spec_from_file_location("app", f"{code_dir}/app.py")
+    assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     for i in range(repeat):

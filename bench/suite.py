@@ -89,20 +89,12 @@ def event(function: str, customer: str | None = None, txn: str | None = None, **
                              "attributes": {"MessageGroupId": "g", "SequenceNumber": "1"}, "messageAttributes": {},
                              "eventSource": "aws:sqs", "eventSourceARN": "arn:aws:sqs:us-east-1:0:q.fifo",
                              "awsRegion": "us-east-1"}]}
+    from tools import events
+
     route = next(r for r in template.routes() if r.function == function)
-    values = {"customer": customer or "", "transaction": txn or ""}
-    path = route.path.format(**values)
-    params = {k: v for k, v in values.items() if "{" + k + "}" in route.path}
-    body = b""
-    if route.method == "POST":
-        body = {"CreateBalanceTransactionFunction": b"amount=-100&currency=usd",
-                "UpdateBalanceTransactionFunction": b"metadata[order]=1",
-                "CreateCustomerFunction": b"email=bench@example.com",
-                "UpdateCustomerFunction": b"name=Bench"}[function]
-    return lambda_local.api_event(route.method, path, resource=route.path, path_parameters=params or None,
-                                  query=list(query.items()), body=body,
-                                  headers=[("Content-Type", "application/x-www-form-urlencoded")],
-                                  authorizer={"mode": "test", "key_id": "bench"})
+    params = {**lambda_local.operation_of(function).sample, **query}
+    return events.sample_event(route, customer or "", txn or "", params=params,
+                               authorizer={"mode": "test", "key_id": "bench"})
 
 
 def function_events(function: str, endpoint: str, count: int = 1) -> list[dict[str, Any]]:
@@ -179,13 +171,13 @@ def import_profile(function: str, endpoint: str) -> list[dict[str, Any]]:
     result = subprocess.run([sys.executable, "-X", "importtime", str(ROOT / "bench" / "cold_start.py")],
                             input=json.dumps(spec), capture_output=True, text=True, env=environment(endpoint),
                             cwd=ROOT, timeout=120)
-    rows = []
+    rows: list[dict[str, Any]] = []
     for line in result.stderr.splitlines():
         if line.startswith("import time:") and "cumulative" not in line:
             _, cumulative, name = line.removeprefix("import time:").split("|")
             depth = (len(name) - len(name.lstrip())) // 2
             rows.append({"module": name.strip(), "depth": depth, "cumulative_ms": round(int(cumulative) / 1000, 1)})
-    return sorted(rows, key=lambda r: -r["cumulative_ms"])[:25]
+    return sorted(rows, key=lambda r: -float(r["cumulative_ms"]))[:25]
 
 
 # --- 2. warm overhead and 3. round trips ---------------------------------------------------------------
@@ -198,7 +190,8 @@ class DynamoTimer:
 
         self.events = dal.client().meta.events
         self.started: float = 0.0
-        self.seconds, self.calls, self.names = 0.0, 0, []
+        self.seconds, self.calls = 0.0, 0
+        self.names: list[str] = []
 
     def _start(self, **_: Any) -> None:
         self.started = time.perf_counter()
@@ -363,7 +356,9 @@ def _contention_run(pool: ProcessPoolExecutor, endpoint: str, writers: int, seco
                             [start_at] * writers, [latency_s] * writers, [f"writer-{i}" for i in range(writers)]))
     total = {k: sum(r[k] for r in results) for k in ("success", "lock_timeouts", "failed_attempts", "other")}
     chain = dal.whole_chain("test", customer)
-    problems = audit.chain_problems(dal.get_customer("test", customer), chain)
+    owner = dal.get_customer("test", customer)
+    assert owner is not None
+    problems = audit.chain_problems(owner, chain)
     if problems:
         raise RuntimeError(f"contention broke the chain: {problems[:3]}")
     # How often a commit's successor came from the same writer: the winner reads first after its own
@@ -384,10 +379,12 @@ def seed_ledger(size: int) -> tuple[str, list[str]]:
     from ledger.models import Source
 
     customer = dal.get_customer("test", seed(1)[0])
+    assert customer is not None
     items, ids = [], []
     for i in range(size):
         change = balance_transactions.next_transaction(customer, amount=i + 1, currency="usd", kind="adjustment",
                                                        source=Source(origin="api"))
+        assert change.transaction is not None
         customer = change.customer
         items.append(keys.transaction_item(change.transaction))
         ids.append(change.transaction.id)
@@ -473,11 +470,13 @@ def http_throughput(endpoint: str, processes: int, requests: int) -> dict[str, A
     env = {**environment(endpoint), "PORT": str(port), "LOCAL_API_KEYS": KEY, "RATE_LIMITS": "off"}
     server = subprocess.Popen([sys.executable, "-m", "tools.local_api"], env=env, cwd=ROOT, stdout=subprocess.PIPE,
                               stderr=subprocess.DEVNULL, text=True)
+    assert server.stdout is not None
+    output = server.stdout
     try:
-        server.stdout.readline()
+        output.readline()
         import threading
 
-        threading.Thread(target=lambda: [None for _ in server.stdout], daemon=True).start()
+        threading.Thread(target=lambda: [None for _ in output], daemon=True).start()
         context = multiprocessing.get_context("spawn")
         with ProcessPoolExecutor(processes, mp_context=context) as pool:
             elapsed = max(pool.map(_stripe_client, [f"http://127.0.0.1:{port}"] * processes,

@@ -234,6 +234,7 @@ def check(ops: list[Op], customers: list[str]) -> list[str]:
     transactions: dict[str, Any] = {}
     for customer_id in customers:
         customer = dal.get_customer("test", customer_id)
+        assert customer is not None, customer_id
         chain = dal.whole_chain("test", customer_id)
         anomalies.extend(audit.chain_problems(customer, chain))
         for txn in chain:
@@ -258,8 +259,8 @@ def check(ops: list[Op], customers: list[str]) -> list[str]:
                 if (txn.amount, txn.currency) != (op.params["amount"], op.params["currency"]):
                     anomalies.append(f"{op.op_id}: stored amount differs from the request")
         elif op.kind == "metadata" and op.outcome == "ok":
-            txn = transactions.get(op.target or "")
-            if txn is None or "edited_by" not in txn.metadata:
+            edited = transactions.get(op.target or "")
+            if edited is None or "edited_by" not in edited.metadata:
                 anomalies.append(f"{op.op_id}: acknowledged metadata edit is missing")
         elif op.kind == "balance" and op.outcome == "ok" and op.responses[-1][1]["balance"] != op.params["balance"]:
             anomalies.append(f"{op.op_id}: acknowledged balance change answered another balance")

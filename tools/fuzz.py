@@ -191,7 +191,8 @@ def run(app: Any, cases: int, seed: int, customers: list[str], transactions: dic
     from werkzeug.test import Client
 
     client, hostile = Client(app), Hostile(random.Random(seed), customers, transactions, key)
-    server_errors, malformed = [], []
+    server_errors: list[str] = []
+    malformed: list[str] = []
     for number in range(cases):
         case = hostile.case()
         response = client.open(case.path, method=case.method, query_string=urllib.parse.urlencode(

@@ -50,10 +50,15 @@ def load_handler(function: str) -> Handler:
     return invoke
 
 
+def operation_of(function: str) -> Any:
+    """What an API function declares of itself (ledger.api.operation.Operation)."""
+    return _load(function).__dict__["operation"]
+
+
 def _load(function: str) -> Handler:
     local_aws.install()
     use_layer()
-    props = template.functions()[function]["Properties"]
+    props = template.function_properties(function)
     module_name, attribute = props["Handler"].rsplit(".", 1)
     path = template.ROOT / props["CodeUri"] / f"{module_name.replace('.', '/')}.py"
     unique = f"functions.{function}.{module_name}"
@@ -96,6 +101,7 @@ def api_event(
     authorizer: dict[str, Any] | None = None,
     source_ip: str = "127.0.0.1",
     request_id: str | None = None,
+    request_time_ms: int | None = None,
 ) -> dict[str, Any]:
     """An API Gateway REST proxy event, as API Gateway builds it: multi-value maps plus their
     last-value forms, a text body or base64 when it is not UTF-8."""
@@ -123,7 +129,7 @@ def api_event(
         "requestContext": {
             "resourcePath": resource, "httpMethod": method, "path": f"/{STAGE}{path}", "stage": STAGE,
             "requestId": request_id, "extendedRequestId": request_id, "accountId": "000000000000",
-            "apiId": "local", "protocol": "HTTP/1.1", "requestTimeEpoch": int(time.time() * 1000),
+            "apiId": "local", "protocol": "HTTP/1.1", "requestTimeEpoch": request_time_ms or int(time.time() * 1000),
             "identity": {"sourceIp": source_ip,
                          "userAgent": next((v[-1] for k, v in multi_headers.items() if k.lower() == "user-agent"),
                                            None)},
@@ -132,3 +138,24 @@ def api_event(
         "body": text or None,
         "isBase64Encoded": encoded,
     }
+
+
+def form_fields(params: dict[str, Any] | list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Stripe's bracket encoding of nested parameters (`metadata[k]=v`, `expand[]=x`) as fields."""
+    if isinstance(params, list):
+        return params
+    pairs: list[tuple[str, str]] = []
+
+    def walk(prefix: str, value: Any) -> None:
+        if isinstance(value, dict):
+            for key, item in value.items():
+                walk(f"{prefix}[{key}]", item)
+        elif isinstance(value, list):
+            for item in value:
+                walk(f"{prefix}[]", item)
+        else:
+            pairs.append((prefix, "" if value is None else str(value)))
+
+    for key, value in params.items():
+        walk(key, value)
+    return pairs

@@ -71,7 +71,7 @@ class LocalApi:
             route, path_parameters = self.routes.bind_to_environ(request.environ).match()
         except HTTPException:
             return _answer("MISSING_AUTHENTICATION_TOKEN", seen)
-        seen.resource_path, seen.path_parameters = route.path, path_parameters
+        seen.resource_path, seen.path_parameters = route.path, dict(path_parameters)
         if (request.content_length or 0) > MAX_REQUEST_BYTES:
             return _answer("REQUEST_TOO_LARGE", seen)
         if self.buckets is not None and not self.buckets.take(throttle.STAGE):
@@ -84,7 +84,7 @@ class LocalApi:
         if self.buckets is not None and not self.buckets.take(seen.api_key or ""):
             return _answer("THROTTLED", seen)
         event = lambda_local.api_event(
-            request.method, request.path, resource=route.path, path_parameters=path_parameters,
+            request.method, request.path, resource=route.path, path_parameters=seen.path_parameters,
             query=request.args.items(multi=True), headers=request.headers.items(),
             body=request.get_data(cache=False), source_ip=seen.source_ip, authorizer=seen.authorizer,
             request_id=seen.request_id,
@@ -180,8 +180,8 @@ def database() -> Iterator[str]:
         finally:
             server.stop()
     else:
-        port = int(os.environ["DYNAMODB_PORT"]) if os.environ.get("DYNAMODB_PORT") else None
-        with dynamodb_local.shared_engine(port=port, reset=os.environ.get("RESET") == "1") as endpoint:
+        engine_port = int(os.environ["DYNAMODB_PORT"]) if os.environ.get("DYNAMODB_PORT") else None
+        with dynamodb_local.shared_engine(port=engine_port, reset=os.environ.get("RESET") == "1") as endpoint:
             yield endpoint
 
 

@@ -19,11 +19,7 @@ from tools import lambda_local, template
 OUTPUT = template.ROOT / "openapi.json"
 STRIPE = template.ROOT / "tests" / "data" / "stripe-openapi-fragment.json"
 SHARED = ("customer_balance_transaction", "customer", "deleted_customer", "error", "api_errors")
-RESPONSES = {  # render function -> response schema
-    "transaction_change": "customer_balance_transaction", "transaction_view": "customer_balance_transaction",
-    "transaction_page": "CustomerBalanceTransactionList", "customer_change": "customer",
-    "customer_view": "customer_or_deleted", "customer_deletion": "deleted_customer", "customer_page": "CustomerList",
-}
+
 
 
 def nullable_to_null(node: Any) -> Any:
@@ -76,28 +72,29 @@ def _error_responses() -> dict[str, Any]:
 
 def operation(route: template.Route) -> dict[str, Any]:
     handler = lambda_local.load_handler(route.function)
-    schema = _parameters_schema(handler.params_model)
+    spec = lambda_local.operation_of(route.function)  # what the function declares of itself
+    schema = _parameters_schema(spec.params)
     parameters = [{"name": name, "in": "path", "required": True, "schema": {"type": "string", "maxLength": 255}}
                   for name in re.findall(r"{(\w+)}", route.path)]
-    spec: dict[str, Any] = {"operationId": route.function, "summary": (sys.modules[handler.__module__].__doc__ or
-                                                                        "").strip().splitlines()[0]}
+    described: dict[str, Any] = {"operationId": route.function,
+                                 "summary": (sys.modules[handler.__module__].__doc__ or "").strip().splitlines()[0]}
     nested = {name: {"style": "deepObject", "explode": True} for name, prop in schema["properties"].items()
               if prop.get("type") in ("object", "array") or "anyOf" in prop}
     if route.method == "POST":
-        spec["requestBody"] = {"required": bool(schema.get("required")), "content": {
+        described["requestBody"] = {"required": bool(schema.get("required")), "content": {
             "application/x-www-form-urlencoded": {"schema": schema, "encoding": nested},
             "application/json": {"schema": schema}}}
     else:
         required = set(schema.get("required", []))
         parameters += [{"name": name, "in": "query", "required": name in required, "schema": prop,
                         **nested.get(name, {})} for name, prop in schema["properties"].items()]
-    spec["parameters"] = parameters
-    response = RESPONSES[handler.render.__name__]
-    spec["responses"] = {"200": {"description": "Success", "headers": {
+    described["parameters"] = parameters
+    body = {"$ref": f"#/components/schemas/{spec.response}"} if spec.response else {"type": "string"}
+    described["responses"] = {"200": {"description": "Success", "headers": {
         "Request-Id": {"schema": {"type": "string", "pattern": "^req_"}}},
-        "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{response}"}}}},
+        "content": {spec.media_type: {"schema": body}}},
         **_error_responses()}
-    return spec
+    return described
 
 
 def document() -> dict[str, Any]:

@@ -11,6 +11,7 @@ import sys
 
 CUSTOMER = "cus_NffrFeUfNV2Hib"
 TRANSACTION = "cbtxn_1xNObo0000001JnY6kYZpT8a"  # created 2026-11-01T06:00:00Z, sequence 1
+DELETABLE = "cus_SampleDeletable"  # what the delete sample deletes: stored anew by every seed
 
 
 def seed() -> None:
@@ -30,6 +31,10 @@ def seed() -> None:
                                            source=Source(origin="api"))
     with contextlib.suppress(dal.StaleCustomer):  # already there
         dal.commit_customer(customer, None, transaction)
+    deletable = CustomerRecord(id=DELETABLE, mode="test", created=created, name="Deletable Sample")
+    current = dal.get_customer("test", DELETABLE)
+    dal.commit_customer(deletable.model_copy(update={"version": current.version + 1}) if current else deletable,
+                        current.version if current else None)
 
 
 def main() -> int:

@@ -71,7 +71,7 @@ class Smoke:
 
     def _replay(self, cid: str) -> None:
         txns, key = self.client.v1.customers.balance_transactions, f"smoke-{uuid.uuid4()}"
-        params = {"amount": 100, "currency": "usd"}
+        params: Any = {"amount": 100, "currency": "usd"}
         first = txns.create(cid, params=params, options={"idempotency_key": key})
         again = txns.create(cid, params=params, options={"idempotency_key": key})
         assert again.id == first.id, (first.id, again.id)

@@ -70,10 +70,22 @@ def resources(kind: str) -> dict[str, dict[str, Any]]:
     return {k: v for k, v in load()["Resources"].items() if v["Type"] == kind}
 
 
+def function_properties(logical_id: str) -> dict[str, Any]:
+    """A function's properties with the template's Globals applied, as SAM applies them (the
+    function's own value wins; maps such as Environment merge)."""
+    merged = dict(load().get("Globals", {}).get("Function", {}))
+    for key, value in load()["Resources"][logical_id]["Properties"].items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = {**merged[key], **value}
+        else:
+            merged[key] = value
+    return merged
+
+
 def routes() -> list[Route]:
     found = []
-    for logical_id, resource in resources("AWS::Serverless::Function").items():
-        props = resource["Properties"]
+    for logical_id in resources("AWS::Serverless::Function"):
+        props = function_properties(logical_id)
         for event in (props.get("Events") or {}).values():
             if event["Type"] == "Api":
                 found.append(Route(logical_id, event["Properties"]["Method"].upper(), event["Properties"]["Path"],

@@ -2,10 +2,10 @@
 
 from ledger import chain, customers
 from ledger.api import rendering
-from ledger.api.handler import ApiRequest, operation
+from ledger.api.operation import ApiRequest, operation
 from ledger.params import DeleteCustomer
 
 
-@operation(DeleteCustomer, render=rendering.customer_deletion)
+@operation(DeleteCustomer, rendering.customer_deletion, response="deleted_customer")
 def lambda_handler(request: ApiRequest[DeleteCustomer]) -> chain.Change:
     return customers.delete(request.caller, request.path["customer"], request.claim)

@@ -2,11 +2,12 @@
 
 from ledger import balance_transactions
 from ledger.api import rendering
-from ledger.api.handler import ApiRequest, operation
+from ledger.api.operation import ApiRequest, operation
 from ledger.models import Page
 from ledger.params import ListBalanceTransactions
 
 
-@operation(ListBalanceTransactions, render=rendering.transaction_page)
+@operation(ListBalanceTransactions, rendering.transaction_page, response="CustomerBalanceTransactionList",
+           sample={"limit": 3})
 def lambda_handler(request: ApiRequest[ListBalanceTransactions]) -> Page:
     return balance_transactions.list_page(request.caller, request.path["customer"], request.params)

@@ -2,11 +2,12 @@
 
 from ledger import customers
 from ledger.api import rendering
-from ledger.api.handler import ApiRequest, operation
+from ledger.api.operation import ApiRequest, operation
 from ledger.models import CustomerRecord
 from ledger.params import RetrieveCustomer
 
 
-@operation(RetrieveCustomer, render=rendering.customer_view)
+@operation(RetrieveCustomer, rendering.customer_view, response="customer_or_deleted",
+           sample={"expand": ["invoice_credit_balance"]})
 def lambda_handler(request: ApiRequest[RetrieveCustomer]) -> CustomerRecord:
     return customers.retrieve(request.caller, request.path["customer"])

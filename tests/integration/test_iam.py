@@ -25,7 +25,7 @@ def template_without(tmp_path):
     def remove(function: str, action: str) -> None:
         text = template.TEMPLATE.read_text()
         start = text.index(f"\n  {function}:\n")
-        end = text.index(f"\n  {function}Logs:", start)
+        end = text.index("\n\n", start)  # the function's block ends at the next blank line
         block = re.sub(rf"\n +- {re.escape(action)}\n", "\n", text[start:end], count=1)
         assert block != text[start:end], f"{action} not in {function}'s policies"
         copy = Path(tmp_path) / "template.yaml"

@@ -22,7 +22,8 @@ def test_checker_catches_a_ledger_without_its_version_condition(ledger_table, dy
     from ledger import clock
     from ledger.dal import customers
 
-    monkeypatch.setattr(customers, "_version_condition", lambda expected: {"ConditionExpression": "attribute_exists(pk)"}
+    monkeypatch.setattr(customers, "_version_condition",
+                        lambda expected: {"ConditionExpression": "attribute_exists(pk)"}
                         if expected is not None else {"ConditionExpression": "attribute_not_exists(pk)"})
     ticks = itertools.count(1_800_000_000)
     clock.use(lambda: next(ticks))  # every read a new second: racing writers get distinct keys

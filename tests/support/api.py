@@ -9,6 +9,7 @@ from urllib.parse import urlencode
 
 from werkzeug.test import Client
 
+from tools.lambda_local import form_fields
 from tools.local_api import DEFAULT_KEY, LocalApi
 
 TEST_KEY = DEFAULT_KEY
@@ -35,23 +36,7 @@ class Reply:
 
 def form(params: dict[str, Any] | list[tuple[str, str]]) -> str:
     """Stripe's bracket encoding of nested parameters."""
-    pairs: list[tuple[str, str]] = []
-
-    def walk(prefix: str, value: Any) -> None:
-        if isinstance(value, dict):
-            for key, item in value.items():
-                walk(f"{prefix}[{key}]", item)
-        elif isinstance(value, list):
-            for item in value:
-                walk(f"{prefix}[]", item)
-        else:
-            pairs.append((prefix, "" if value is None else str(value)))
-
-    if isinstance(params, list):
-        return urlencode(params)
-    for key, value in params.items():
-        walk(key, value)
-    return urlencode(pairs)
+    return urlencode(form_fields(params))
 
 
 class Api:

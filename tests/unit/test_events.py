@@ -17,6 +17,13 @@ def _event_files():
             if "requestContext" in e}
 
 
+def test_the_operation_events_are_generated_from_the_operations():
+    from tools import events
+
+    for route in template.routes():
+        assert events.path_of(route).read_text() == events.render(route), "run `make events` and commit events/"
+
+
 def test_every_route_has_an_event():
     files = _event_files()
     for route in template.routes():

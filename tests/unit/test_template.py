@@ -48,6 +48,7 @@ def test_one_function_per_operation_with_one_api_event():
             assert len(api_events) == 1, logical_id
             assert api_events[0]["Properties"]["RestApiId"] == {"Ref": "LedgerApi"}
             assert (ROOT / function["Properties"]["CodeUri"] / "app.py").exists()
+            assert template.function_properties(logical_id)["Handler"] == "app.lambda_handler"
 
 
 def test_runtime_and_layer():
@@ -115,12 +116,12 @@ def test_api_gateway_shape():
         assert '"error":{"type":' in body
 
 
-def test_every_function_has_a_log_group_with_retention():
-    resources = template.load()["Resources"]
+def test_every_function_logs_to_a_log_group_with_retention():
+    resources = transformed()["Resources"]
     for logical_id in template.functions():
-        group = resources[f"{logical_id}Logs"]["Properties"]
-        assert group["LogGroupName"] == {"Fn::Sub": f"/aws/lambda/${{{logical_id}}}"}
-        assert group["RetentionInDays"] == {"Ref": "LogRetentionDays"}
+        group = resources[logical_id]["Properties"]["LoggingConfig"]["LogGroup"]
+        assert group == {"Ref": "FunctionLogs"}, logical_id
+    assert resources["FunctionLogs"]["Properties"]["RetentionInDays"] == {"Ref": "LogRetentionDays"}
 
 
 def test_alarms_on_5xx_and_lock_timeouts():

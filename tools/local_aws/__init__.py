@@ -46,7 +46,8 @@ def install() -> None:
 
     if any(entry[1] is _remember_params for entry in handlers.BUILTIN_HANDLERS):
         return
-    handlers.BUILTIN_HANDLERS.extend([("before-parameter-build", _remember_params), ("before-call", _decide)])
+    hooks: list[tuple[str, Any]] = [("before-parameter-build", _remember_params), ("before-call", _decide)]
+    handlers.BUILTIN_HANDLERS.extend(hooks)
     if boto3.DEFAULT_SESSION is not None:
         events = boto3.DEFAULT_SESSION._session.get_component("event_emitter")
         events.register("before-parameter-build", _remember_params)

@@ -123,7 +123,7 @@ def query_key_values(params: Mapping[str, Any]) -> dict[str, list[str]]:
     values = params.get("ExpressionAttributeValues") or {}
     found: dict[str, list[Any]] = {}
     for match in [*_BETWEEN.finditer(expression), *_BEGINS.finditer(expression), *_COMPARISON.finditer(expression)]:
-        name = names.get(match.group(1), match.group(1))
+        name = str(names.get(match.group(1), match.group(1)))
         for placeholder in match.groups()[1:]:
             if placeholder in values:
                 found.setdefault(name, []).append(next(iter(values[placeholder].values())))

@@ -3,7 +3,7 @@ of ledger.fields, and the one Stripe error a failed validation becomes: unknown 
 missing ones, then the rest, naming the offending parameter.
 """
 
-from typing import Annotated, Any, ClassVar
+from typing import Annotated, Any, ClassVar, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -120,7 +120,10 @@ class ListCustomers(ListParams):
     email: Annotated[str | None, *text(512)] = None
 
 
-def parse(model: type[Params], raw: dict[str, Any]) -> Params:
+P = TypeVar("P", bound="Params")
+
+
+def parse(model: type[P], raw: dict[str, Any]) -> P:
     try:
         return model.model_validate(raw)
     except ValidationError as failure:

@@ -1,17 +1,21 @@
 """Stripe's JSON for our objects: every field of Stripe's schema, nullable ones as null."""
 
-from typing import Any
+from collections.abc import Collection
 
+from ledger.chain import Change
 from ledger.models import BalanceTransactionRecord, CustomerRecord, Page
+from ledger.params import Params
+
+JsonObject = dict[str, object]  # every renderer's result: JSON, typed without Any (mypy refuses Any here)
 
 _INVOICE_SETTINGS = {"custom_fields": None, "default_payment_method": None, "footer": None,
                      "rendering_options": None}
 
 
-def customer(record: CustomerRecord, expand: list[str] | set[str] = ()) -> dict[str, Any]:
+def customer(record: CustomerRecord, expand: Collection[str] = ()) -> JsonObject:
     if record.deleted:
         return deleted_customer(record.id)
-    rendered: dict[str, Any] = {
+    rendered: JsonObject = {
         "id": record.id, "object": "customer", "address": None, "balance": record.balance,
         "created": record.created, "currency": record.currency, "default_source": None,
         "delinquent": False, "description": record.description, "discount": None, "email": record.email,
@@ -26,15 +30,15 @@ def customer(record: CustomerRecord, expand: list[str] | set[str] = ()) -> dict[
     return rendered
 
 
-def deleted_customer(customer_id: str) -> dict[str, Any]:
+def deleted_customer(customer_id: str) -> JsonObject:
     return {"id": customer_id, "object": "customer", "deleted": True}
 
 
 def balance_transaction(
-    record: BalanceTransactionRecord, owner: CustomerRecord | None = None, expand: list[str] | set[str] = ()
-) -> dict[str, Any]:
+    record: BalanceTransactionRecord, owner: CustomerRecord | None = None, expand: Collection[str] = ()
+) -> JsonObject:
     """`customer` is expanded from `owner`, which every caller already holds: no extra read."""
-    rendered_customer: Any = record.customer
+    rendered_customer: object = record.customer
     if "customer" in expand and owner is not None:
         nested = {p.removeprefix("customer.") for p in expand if p.startswith("customer.")}
         rendered_customer = customer(owner, nested)
@@ -48,45 +52,46 @@ def balance_transaction(
     }
 
 
-def balance_transaction_list(page: Page, url: str, expand: list[str]) -> dict[str, Any]:
+def balance_transaction_list(page: Page, url: str, expand: list[str]) -> JsonObject:
     nested = {p.removeprefix("data.") for p in expand}
     data = [balance_transaction(item, page.customer, nested) for item in page.items]  # type: ignore[arg-type]
     return {"object": "list", "data": data, "has_more": page.has_more, "url": url}
 
 
-def customer_list(page: Page, expand: list[str]) -> dict[str, Any]:
+def customer_list(page: Page, expand: list[str]) -> JsonObject:
     nested = {p.removeprefix("data.") for p in expand}
     data = [customer(item, nested) for item in page.items]  # type: ignore[arg-type]
     return {"object": "list", "data": data, "has_more": page.has_more, "url": "/v1/customers"}
 
 
-# --- one renderer per operation's result: (result, params) -> body ---------------------------------
+# --- one renderer per operation's result: (result, params) -> body --------------------------------
 
-def transaction_change(change: Any, params: Any) -> dict[str, Any]:
+def transaction_change(change: Change, params: Params) -> JsonObject:
     """A created or edited transaction (with its customer, for `expand[]=customer`)."""
+    assert change.transaction is not None
     return balance_transaction(change.transaction, change.customer, params.expand)
 
 
-def transaction_view(found: tuple[BalanceTransactionRecord, CustomerRecord], params: Any) -> dict[str, Any]:
+def transaction_view(found: tuple[BalanceTransactionRecord, CustomerRecord], params: Params) -> JsonObject:
     return balance_transaction(found[0], found[1], params.expand)
 
 
-def transaction_page(page: Page, params: Any) -> dict[str, Any]:
+def transaction_page(page: Page, params: Params) -> JsonObject:
     assert page.customer is not None
     return balance_transaction_list(page, f"/v1/customers/{page.customer.id}/balance_transactions", params.expand)
 
 
-def customer_change(change: Any, params: Any) -> dict[str, Any]:
+def customer_change(change: Change, params: Params) -> JsonObject:
     return customer(change.customer, params.expand)
 
 
-def customer_view(record: CustomerRecord, params: Any) -> dict[str, Any]:
+def customer_view(record: CustomerRecord, params: Params) -> JsonObject:
     return customer(record, params.expand)
 
 
-def customer_deletion(change: Any, _params: Any) -> dict[str, Any]:
+def customer_deletion(change: Change, _params: Params) -> JsonObject:
     return deleted_customer(change.customer.id)
 
 
-def customer_page(page: Page, params: Any) -> dict[str, Any]:
+def customer_page(page: Page, params: Params) -> JsonObject:
     return customer_list(page, params.expand)

@@ -102,4 +102,5 @@ def _stale_or_raise(error: Any, claim_index: int) -> Exception:
             return StaleCustomer(None)  # a conflict returns no item: re-read
     if code == "TransactionConflictException":
         return StaleCustomer(None)
-    return error
+    unexplained: Exception = error
+    return unexplained

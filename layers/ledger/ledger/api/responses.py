@@ -1,0 +1,68 @@
+"""The HTTP answers of an operation: bodies with their headers (Request-Id always; what Stripe echoes),
+replays of saved answers, and errors, including the mapping of unexpected failures to a retryable 503
+(the database's) or a 500 (ours), never with a trace."""
+
+from typing import Any
+
+from ledger import errors, wire
+from ledger.models import IdempotencyRecord
+from ledger.observability import logger
+
+JSON = "application/json"
+Body = dict[str, Any] | str  # a JSON document, or text already in the operation's media type
+_THROTTLED = {"ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded",
+              "InternalServerError", "ServiceUnavailable"}
+_UNREACHABLE = {"ConnectTimeoutError", "ReadTimeoutError", "EndpointConnectionError", "ConnectionClosedError",
+                "Exhausted"}  # the last: unprocessed keys a BatchGetItem kept returning (throttling)
+
+
+def respond(status: int, body: Body, request_id: str, extra: dict[str, str] | None = None,
+            media_type: str = JSON) -> dict[str, Any]:
+    text = body if isinstance(body, str) else wire.dumps(body)
+    headers = {"Content-Type": media_type, "Request-Id": request_id, "Cache-Control": "no-cache, no-store",
+               **(extra or {})}
+    return {"statusCode": status, "headers": headers, "body": text}
+
+
+def replayed(record: IdempotencyRecord, request_id: str) -> dict[str, Any]:
+    logger.info("replayed", extra={"idempotency_key_created": record.created})
+    return respond(record.status, record.body, request_id, {"Idempotent-Replayed": "true"})
+
+
+def error_response(error: errors.StripeError, request_id: str) -> dict[str, Any]:
+    extra = {} if error.should_retry is None else {"Stripe-Should-Retry": str(error.should_retry).lower()}
+    return respond(error.status, error.body(), request_id, extra)
+
+
+def unexpected(failure: Exception) -> errors.StripeError:
+    """Throttling and timeouts of the database are worth a retry; anything else is our bug."""
+    response = getattr(failure, "response", None)
+    code = response.get("Error", {}).get("Code") if isinstance(response, dict) else None
+    if code in _THROTTLED or type(failure).__name__ in _UNREACHABLE:
+        logger.warning("database unavailable", extra={"error": type(failure).__name__, "code": code})
+        return errors.api_error("The ledger's database is temporarily unavailable. Retry the request.", 503)
+    logger.exception("unexpected failure")
+    return errors.api_error()
+
+
+def echoed(event: dict[str, Any]) -> dict[str, str]:
+    """What Stripe echoes on every response: the Idempotency-Key sent (SDKs expose it), and the API
+    version the request asked for, else this deployment's."""
+    headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
+    echo = {"Stripe-Version": _header_text(headers.get("stripe-version")) or wire.API_VERSION}
+    key = _header_text(headers.get("idempotency-key"))
+    if key:
+        echo["Idempotency-Key"] = key
+    return echo
+
+
+def _header_text(value: str | None) -> str | None:
+    """A header value that may be sent back as is (printable ASCII, bounded), else None."""
+    if value and len(value) <= 255 and all(" " <= c <= "~" for c in value):
+        return value
+    return None
+
+
+def request_id_of(event: dict[str, Any]) -> str:
+    gateway_id = (event.get("requestContext") or {}).get("requestId") or "local"
+    return "req_" + gateway_id.replace("-", "")
