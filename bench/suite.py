@@ -584,6 +584,9 @@ def main() -> int:
     finally:
         dynamodb_local.stop(engine)
     RESULTS.write_text(json.dumps(results, indent=1) + "\n")
+    from bench import report
+
+    report.main()
     print(table(results))
     return 0
 

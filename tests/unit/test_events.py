@@ -40,7 +40,9 @@ def test_event_runs_through_its_handler(moto_table, route):
     result = handler(event, lambda_local.LambdaContext(route.function))
     assert result["statusCode"] == 200, result["body"]
     assert result["headers"]["Request-Id"].startswith("req_")
-    assert json.loads(result["body"])
+    media_type = lambda_local.operation_of(route.function).media_type
+    assert result["headers"]["Content-Type"] == media_type
+    assert json.loads(result["body"]) if media_type == "application/json" else result["body"]
 
 
 def test_authorizer_event_allows_the_seeded_sample_key(moto_table):
