@@ -169,10 +169,12 @@ class Hostile:
         return case
 
 
-def judge(status: int, text: str) -> str | None:
-    """What is wrong with an answer, or None."""
+def judge(status: int, text: str, content_type: str = "application/json") -> str | None:
+    """What is wrong with an answer, or None. A success in another media type (an export) is its own."""
     if status >= 500:
         return f"server error {status}: {text[:300]}"
+    if status < 300 and not content_type.startswith("application/json"):
+        return None if text else f"an empty {content_type} answer"
     try:
         body = json.loads(text)
     except ValueError:
@@ -197,7 +199,7 @@ def run(app: Any, cases: int, seed: int, customers: list[str], transactions: dic
         case = hostile.case()
         response = client.open(case.path, method=case.method, query_string=urllib.parse.urlencode(
             case.query, errors="surrogatepass"), data=case.body, headers=case.headers)
-        problem = judge(response.status_code, response.get_data(as_text=True))
+        problem = judge(response.status_code, response.get_data(as_text=True), response.content_type or "")
         if problem:
             (server_errors if response.status_code >= 500 else malformed).append(
                 f"#{number} {case.method} {case.path[:80]}: {problem}")
