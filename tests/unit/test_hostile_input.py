@@ -40,7 +40,7 @@ def test_a_lone_surrogate_in_a_metadata_key_is_refused(api_on_moto, customer, pa
 
 def test_a_lone_surrogate_in_an_unknown_key_or_a_value_is_refused(api_on_moto, customer):
     path = f"/v1/customers/{customer}/balance_transactions"
-    _assert_refused(api_on_moto.post(path, raw_body='{"\\udfff":1}', content_type=JSON))
+    _assert_refused(api_on_moto.post(path, raw_body='{"\\udfff":1}', content_type=JSON), param="\\udfff")
     _assert_refused(api_on_moto.post(path, raw_body='{"amount":1,"currency":"usd","description":"\\ud800"}',
                                      content_type=JSON), param="description")
 

@@ -116,8 +116,8 @@ def _check_document(document: dict[str, Any], fields_max: int) -> None:
                 raise invalid(f"Invalid string for {top}: it is not valid Unicode.", param=top)
             continue
         for key, child in items:
-            if isinstance(key, str) and not _unicode(key):
-                raise invalid("Invalid parameter name: it is not valid Unicode.", param=top or None)
+            if isinstance(key, str) and not _unicode(key):  # named as sent, escaped (errors.StripeError)
+                raise invalid("Invalid parameter name: it is not valid Unicode.", param=top or key)
             pending.append((child, depth + 1, top or str(key)))
 
 
