@@ -52,6 +52,8 @@ fuzz: $(INSTALLED) $(TOOLS_INSTALLED) $(ENGINE)
 # The long bank workload with injected faults: SEED= and DURATION= (seconds, default 300) settable.
 reliability: $(INSTALLED) $(TOOLS_INSTALLED) $(ENGINE)
 	@$(BIN)/python -m tools.bank
+	MODEL_EXAMPLES=$(or $(MODEL_EXAMPLES),200) MODEL_STEPS=50 MODEL_RANDOM=1 $(BIN)/pytest -q \
+	  tests/unit/test_api_model.py
 
 openapi: $(INSTALLED) $(TOOLS_INSTALLED)
 	@$(BIN)/python -m tools.openapi

@@ -348,7 +348,8 @@ def contention(endpoint: str, seconds: float, rounds: int, latency_s: float = 0.
 def _contention_run(pool: ProcessPoolExecutor, endpoint: str, writers: int, seconds: float, latency_s: float,
                     lead: float = 1.0) -> dict[str, float]:
     """One run on a fresh customer; fails loudly if the chain it leaves is broken."""
-    from ledger import audit, dal
+    from ledger import dal
+    from tools import oracle
 
     customer = seed(1)[0]
     start_at = time.time() + lead  # every process ready before the clock starts
@@ -356,9 +357,7 @@ def _contention_run(pool: ProcessPoolExecutor, endpoint: str, writers: int, seco
                             [start_at] * writers, [latency_s] * writers, [f"writer-{i}" for i in range(writers)]))
     total = {k: sum(r[k] for r in results) for k in ("success", "lock_timeouts", "failed_attempts", "other")}
     chain = dal.whole_chain("test", customer)
-    owner = dal.get_customer("test", customer)
-    assert owner is not None
-    problems = audit.chain_problems(owner, chain)
+    problems = oracle.problems(TABLE, "test", customer)
     if problems:
         raise RuntimeError(f"contention broke the chain: {problems[:3]}")
     # How often a commit's successor came from the same writer: the winner reads first after its own

@@ -8,6 +8,9 @@ os.environ.update({
     "AWS_SESSION_TOKEN": "testing", "AWS_DEFAULT_REGION": "us-east-1", "AWS_REGION": "us-east-1",
     "POWERTOOLS_SERVICE_NAME": "ledger", "POWERTOOLS_METRICS_NAMESPACE": "CustomerLedger",
     "DEFAULT_CURRENCY": "usd", "TABLE_NAME": "ledger-test",
+    # The customer indexes answer as AWS's do, a moment behind the writes (tools/local_aws/index_lag.py):
+    # no test may depend on reading an index right after writing it.
+    "LOCAL_INDEX_LAG_MS": "300",
 })
 os.environ.pop("AWS_PROFILE", None)
 os.environ.pop("AWS_ENDPOINT_URL_DYNAMODB", None)

@@ -10,6 +10,7 @@ import pytest
 
 from ledger import api_keys
 from tests.support.api import LIVE_KEY, TEST_KEY, Api
+from tests.support.waiting import eventually
 from tools import lambda_local
 
 pytestmark = pytest.mark.dynamodb_local
@@ -57,7 +58,8 @@ def test_test_and_live_never_see_each_other(api, ledger_table):
                   api.get(f"{live_path}/balance_transactions/{live_txn['id']}"),
                   live.get(f"/v1/customers/{test_customer['id']}")):
         assert (reply.status, reply.error["code"]) == (404, "resource_missing")
-    assert [c["id"] for c in api.get("/v1/customers").body["data"]] == [test_customer["id"]]
+    listed = eventually(lambda: api.get("/v1/customers").body, lambda page: bool(page["data"]))
+    assert [c["id"] for c in listed["data"]] == [test_customer["id"]]
     assert [c["id"] for c in live.get("/v1/customers", {"email": "same@example.com"}).body["data"]] == [
         live_customer["id"]]
     assert live.get(f"/v1/customers/{live_customer['id']}").body["balance"] == 100

@@ -5,6 +5,7 @@ largest legitimate input still fits. The local engine enforces the limits (tools
 import pytest
 from botocore.exceptions import ClientError
 
+from tests.support.waiting import eventually
 from tools.local_aws import dynamodb_limits
 
 pytestmark = pytest.mark.dynamodb_local
@@ -34,7 +35,7 @@ def test_an_email_of_512_four_byte_characters_is_stored_and_found(api):
     email = FOUR_BYTES * 512
     created = api.customer(email=email)
     assert created["email"] == email
-    found = api.get("/v1/customers", {"email": email})
+    found = eventually(lambda: api.get("/v1/customers", {"email": email}), lambda reply: bool(reply.body["data"]))
     assert found.status == 200
     assert [c["id"] for c in found.body["data"]] == [created["id"]]
     other = api.customer(email="someone@example.com")

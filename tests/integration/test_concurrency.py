@@ -93,7 +93,25 @@ def test_concurrent_balance_updates_each_record_their_difference(api, ledger_tab
     with ThreadPoolExecutor(8) as pool:
         replies = list(pool.map(lambda b: api.post(path, {"balance": b}), targets))
     assert all(r.status in (200, 429) for r in replies)
+    applied = [(target, r) for target, r in zip(targets, replies, strict=True) if r.status == 200]
+    assert applied, "no update went through"
+    assert all(r.body["balance"] == target for target, r in applied)  # each 200 left its target
     stored, chain = assert_intact(customer["id"])
+    ending_balances = [t.ending_balance for t in chain]
+    assert all(target in ending_balances or target == 0 for target, _ in applied)  # each one recorded
+    assert len(chain) <= len(applied)  # never more transactions than updates that went through
     final = api.get(path).body["balance"]
     assert final == stored.balance == sum(t.amount for t in chain)
-    assert final in targets
+    assert final in [target for target, _ in applied]
+
+
+def test_concurrent_edits_of_distinct_metadata_keys_all_land(api, ledger_table):
+    """Sixteen edits of one transaction at once, each setting its own metadata key: each edit is
+    conditioned on the revision it read, so none overwrites another's key."""
+    customer = api.customer()["id"]
+    txn = api.transaction(customer, 100)["id"]
+    path = f"/v1/customers/{customer}/balance_transactions/{txn}"
+    with ThreadPoolExecutor(16) as pool:
+        replies = list(pool.map(lambda i: api.post(path, {"metadata": {f"k{i}": f"v{i}"}}), range(16)))
+    assert [r.status for r in replies] == [200] * 16
+    assert api.get(path).body["metadata"] == {f"k{i}": f"v{i}" for i in range(16)}

@@ -80,23 +80,33 @@ def test_a_request_losing_to_a_busy_writer_is_not_starved(api, ledger_table, mon
 
 
 def test_spent_budget_answers_lock_timeout_and_writes_nothing(api, ledger_table, monkeypatch):
-    from ledger import config
+    """A rival really commits before every attempt of ours, so every attempt really loses its
+    condition: when the budget is spent the answer is 429, and none of our attempts left a trace."""
+    from ledger import balance_transactions, config
+    from ledger.models import Source
 
     customer = api.customer(balance=1)
-    monkeypatch.setenv("WRITE_BUDGET_MS", "50")
+    monkeypatch.setenv("WRITE_BUDGET_MS", "200")
     config.settings.cache_clear()
+    real_commit, rivals = dal.commit_customer, []
 
-    def always_stale(*_args, **_kw):
-        raise dal.StaleCustomer(None)
+    def commit_after_a_rival(record, expected_version, *args, **kwargs):
+        live = dal.get_customer("test", record.id)
+        rival = balance_transactions.next_transaction(live, amount=2, currency="usd", kind="adjustment",
+                                                      source=Source(origin="api"))
+        real_commit(rival.customer, live.version, rival.transaction)
+        rivals.append(rival.transaction.id)
+        return real_commit(record, expected_version, *args, **kwargs)
 
-    monkeypatch.setattr(dal, "commit_customer", always_stale)
+    monkeypatch.setattr(dal, "commit_customer", commit_after_a_rival)
     reply = api.post(f"/v1/customers/{customer['id']}/balance_transactions", {"amount": 5, "currency": "usd"})
     assert (reply.status, reply.error["code"]) == (429, "lock_timeout")
     assert reply.headers["Stripe-Should-Retry"] == "true"
     monkeypatch.undo()
     config.settings.cache_clear()
     stored, chain = assert_intact(customer["id"])
-    assert stored.balance == 1 and len(chain) == 1
+    assert len(rivals) >= 2 and [t.id for t in chain[1:]] == rivals
+    assert 5 not in [t.amount for t in chain] and stored.balance == 1 + 2 * len(rivals)
 
 
 def test_database_failure_is_a_stripe_shaped_5xx_without_trace(api, ledger_table, monkeypatch):

@@ -8,6 +8,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from tests.support.scheduling import drain, entries_for, plan, run_scheduler, run_worker
+from tests.support.waiting import eventually
 from tools import async_invoke, local_aws, template
 from tools.local_aws import iam
 
@@ -107,6 +108,7 @@ def _exercise_every_path(api, plan_queue, monkeypatch) -> None:
     for extra in ({}, idem()):
         api.post(f"/v1/customers/{alice}", {"balance": 42}, headers=extra)
     api.post(f"/v1/customers/{alice}", {"balance": 42}, headers=idem())  # unchanged: only the key is saved
+    eventually(lambda: api.get("/v1/customers", {"email": "alice@example.com"}).body, lambda page: bool(page["data"]))
     for params in ({}, {"email": "alice@example.com"}, {"starting_after": alice}, {"ending_before": alice},
                    {"created": {"gte": 1}}):
         api.get("/v1/customers", params)

@@ -10,6 +10,7 @@ from ledger import clock
 from tests.support.api import LIVE_KEY, Api
 from tests.support.chains import assert_intact
 from tests.support.faults import lose_response_after_commit
+from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.dynamodb_local
 
@@ -128,4 +129,6 @@ def test_every_write_operation_replays(api, ledger_table, operation):
     _, chain = assert_intact(cid)
     assert len(chain) == (2 if operation == "update_customer" else 1)
     if operation == "create_customer":
-        assert len(api.get("/v1/customers", {"email": "a@example.com"}).body["data"]) == 1
+        listed = eventually(lambda: api.get("/v1/customers", {"email": "a@example.com"}).body,
+                            lambda page: bool(page["data"]))
+        assert len(listed["data"]) == 1

@@ -4,6 +4,7 @@ direction of travel, created filters that agree with the order, and customer lis
 import pytest
 
 from ledger import clock
+from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.dynamodb_local
 
@@ -90,9 +91,17 @@ def test_invoice_filter_and_url(api, ledger_table):
                     "url": f"/v1/customers/{customer['id']}/balance_transactions"}
 
 
+def test_a_new_customer_is_listed_once_the_index_catches_up(api, ledger_table):
+    made = api.customer()["id"]
+    assert api.get(f"/v1/customers/{made}").status == 200  # retrievable at once (a consistent read)
+    assert made not in _ids(api.get("/v1/customers").body)  # not listed yet, as on AWS
+    assert _ids(eventually(lambda: api.get("/v1/customers").body, lambda page: bool(page["data"]))) == [made]
+
+
 def test_customer_list_pages_and_filters(api, ledger_table, ticking_clock):
     made = [api.customer(email=f"c{i % 3}@example.com")["id"] for i in range(12)]
     newest_first = list(reversed(made))
+    eventually(lambda: api.get("/v1/customers", {"limit": 100}).body, lambda page: len(page["data"]) == 12)
     first = api.get("/v1/customers", {"limit": 5}).body
     assert _ids(first) == newest_first[:5] and first["has_more"] and first["url"] == "/v1/customers"
     nxt = api.get("/v1/customers", {"limit": 5, "starting_after": newest_first[4]}).body
@@ -106,3 +115,26 @@ def test_customer_list_pages_and_filters(api, ledger_table, ticking_clock):
     unknown = api.get("/v1/customers", {"starting_after": "cus_unknown"})
     assert (unknown.status, unknown.error["code"], unknown.error["param"]) == (400, "resource_missing",
                                                                               "starting_after")
+
+
+def test_a_last_page_of_exactly_limit_items_says_no_more(api, ledger_table, ticking_clock):
+    """`has_more` is true only when more items exist: a final page holding exactly `limit` items, in
+    either direction and on both lists, answers false (SDK auto-paging would otherwise ask again)."""
+    customer = api.customer()["id"]
+    base = f"/v1/customers/{customer}/balance_transactions"
+    newest_first = list(reversed([api.transaction(customer, i + 1)["id"] for i in range(6)]))
+    assert api.get(base, {"limit": 6}).body["has_more"] is False
+    assert api.get(base, {"limit": 5}).body["has_more"] is True
+    tail = api.get(base, {"limit": 3, "starting_after": newest_first[2]}).body
+    assert _ids(tail) == newest_first[3:] and tail["has_more"] is False
+    head = api.get(base, {"limit": 3, "ending_before": newest_first[3]}).body
+    assert _ids(head) == newest_first[:3] and head["has_more"] is False
+
+    made = list(reversed([customer] + [api.customer()["id"] for _ in range(5)]))
+    listed = eventually(lambda: api.get("/v1/customers", {"limit": 6}).body, lambda page: len(page["data"]) == 6)
+    assert _ids(listed) == made and listed["has_more"] is False
+    assert api.get("/v1/customers", {"limit": 5}).body["has_more"] is True
+    tail = api.get("/v1/customers", {"limit": 3, "starting_after": made[2]}).body
+    assert _ids(tail) == made[3:] and tail["has_more"] is False
+    head = api.get("/v1/customers", {"limit": 3, "ending_before": made[3]}).body
+    assert _ids(head) == made[:3] and head["has_more"] is False

@@ -32,9 +32,17 @@ class Writers:
         self.latencies: list[tuple[int, float]] = []
         self.acknowledged: dict[str, float] = {}  # op id -> wall time of its first 200
         self.lock = threading.Lock()
+        self.failures: list[BaseException] = []
         self.threads = [threading.Thread(target=self.run, args=(i,)) for i in range(threads)]
 
     def run(self, index: int) -> None:
+        try:
+            self.write(index)
+        except BaseException as failure:  # re-raised by __exit__: a writer's failure fails the test
+            with self.lock:
+                self.failures.append(failure)
+
+    def write(self, index: int) -> None:
         api = Api()
         for n in range(10_000):
             if self.stop.is_set():
@@ -67,6 +75,9 @@ class Writers:
         self.stop.set()
         for thread in self.threads:
             thread.join(60)
+        assert not any(thread.is_alive() for thread in self.threads), "a writer did not stop"
+        if self.failures:
+            raise self.failures[0]
 
 
 @pytest.fixture

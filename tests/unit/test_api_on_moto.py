@@ -4,6 +4,7 @@ updates, customers, deletion, and every kind of bad input (which must change not
 import pytest
 
 from tests.support.schemas import validate
+from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.usefixtures("moto_table")
 
@@ -128,7 +129,8 @@ def test_stripe_version_accepted_stripe_account_refused(api_on_moto):
     assert ok.status == 200
     refused = api.post("/v1/customers", {}, headers={"Stripe-Account": "acct_123"})
     assert refused.status == 400 and refused.error["type"] == "invalid_request_error"
-    assert api.get("/v1/customers").body["data"] == [ok.body]
+    listed = eventually(lambda: api.get("/v1/customers").body, lambda page: bool(page["data"]))
+    assert listed["data"] == [ok.body]
 
 
 def test_json_body_is_accepted(api_on_moto):

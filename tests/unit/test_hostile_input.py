@@ -5,6 +5,7 @@ import json
 
 import pytest
 
+from tests.support.waiting import eventually
 from tools.local_api import DEFAULT_KEY
 
 JSON = "application/json"
@@ -81,6 +82,7 @@ def test_currency_is_case_insensitive(api_on_moto, customer):
 def test_created_bounds_beyond_ten_digits_compare_as_numbers(api_on_moto, customer, path):
     api_on_moto.transaction(customer, 5)
     url = path.format(c=customer)
+    eventually(lambda: api_on_moto.get(url).body, lambda page: bool(page["data"]))  # the index lags writes
 
     def ids(**created):
         reply = api_on_moto.get(url, {"created": created})

@@ -3,7 +3,6 @@ API and the alarms have the properties the service depends on."""
 
 import json
 import subprocess
-import sys
 import tomllib
 from functools import cache
 from pathlib import Path
@@ -148,8 +147,19 @@ def test_layer_requirements_match_project_dependencies():
     assert sorted(layer) == sorted(d for d in project if not d.startswith("boto3"))
 
 
-def test_python_version_supported():
-    assert sys.version_info >= (3, 11)
+def test_one_runtime_and_architecture_everywhere():
+    """The functions, the layer's build and its compatibility, and the packaged wheels agree."""
+    from tools import package
+
+    function = template.load()["Globals"]["Function"]
+    layer = template.load()["Resources"]["LedgerLayer"]
+    assert layer["Metadata"]["BuildMethod"] == function["Runtime"]
+    assert layer["Properties"]["CompatibleRuntimes"] == [function["Runtime"]]
+    assert layer["Metadata"]["BuildArchitecture"] == function["Architectures"][0]
+    assert layer["Properties"]["CompatibleArchitectures"] == function["Architectures"]
+    wheels = package._pip_target(None)
+    assert wheels[wheels.index("--python-version") + 1] == function["Runtime"].removeprefix("python")
+    assert wheels[wheels.index("--platform") + 1] == package.PLATFORMS[function["Architectures"][0]]
 
 
 def test_every_route_sits_behind_the_cached_key_authorizer():

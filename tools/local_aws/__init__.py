@@ -17,7 +17,7 @@ import os
 from collections.abc import Iterator
 from typing import Any
 
-from tools.local_aws import dynamodb_limits, iam
+from tools.local_aws import dynamodb_limits, iam, index_lag
 
 _function: contextvars.ContextVar[str | None] = contextvars.ContextVar("local_aws_function", default=None)
 _PARAMS = "local_aws_params"
@@ -46,12 +46,13 @@ def install() -> None:
 
     if any(entry[1] is _remember_params for entry in handlers.BUILTIN_HANDLERS):
         return
-    hooks: list[tuple[str, Any]] = [("before-parameter-build", _remember_params), ("before-call", _decide)]
+    hooks: list[tuple[str, Any]] = [("before-parameter-build", _remember_params), ("before-call", _decide),
+                                    ("after-call.dynamodb.Query", _propagate)]
     handlers.BUILTIN_HANDLERS.extend(hooks)
     if boto3.DEFAULT_SESSION is not None:
         events = boto3.DEFAULT_SESSION._session.get_component("event_emitter")
-        events.register("before-parameter-build", _remember_params)
-        events.register("before-call", _decide)
+        for event, handler in hooks:
+            events.register(event, handler)
 
 
 def _remember_params(params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
@@ -71,7 +72,24 @@ def _decide(model: Any, context: dict[str, Any], **_: Any) -> tuple[Any, dict[st
             granted.setdefault(function, set()).add((request.action, request.resource))
     if service == "dynamodb" and (problem := dynamodb_limits.violation(model.name, params)):
         return _error(400, "ValidationException", problem)
+    if service == "dynamodb":
+        _note_index_writes(model.name, params)
     return None
+
+
+def _note_index_writes(operation: str, params: dict[str, Any]) -> None:
+    puts = [params] if operation == "PutItem" else [
+        entry["Put"] for entry in params.get("TransactItems", []) if "Put" in entry] if (
+        operation == "TransactWriteItems") else []
+    indexes = dynamodb_limits.index_names()
+    for put in puts:
+        index_lag.written(put["TableName"], put["Item"], indexes)
+
+
+def _propagate(model: Any, parsed: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
+    index = (context.get(_PARAMS) or {}).get("IndexName")
+    if index:
+        index_lag.hide_recent(index, parsed)
 
 
 def _error(status: int, code: str, message: str) -> tuple[Any, dict[str, Any]]:

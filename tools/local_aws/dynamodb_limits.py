@@ -40,6 +40,10 @@ def _schemas() -> dict[str | None, tuple[str, str | None]]:
     return schemas
 
 
+def index_names() -> list[str]:
+    return [name for name in _schemas() if name is not None]
+
+
 def key_attributes(_table: str, index: str | None = None) -> tuple[str, str | None]:
     """(partition key, sort key) attribute names of the table, or of one of its indexes."""
     return _schemas()[index]
