@@ -72,6 +72,47 @@ def _load(function: str) -> Handler:
     return getattr(module, attribute)
 
 
+def context_for(function: str) -> LambdaContext:
+    """A context with the function's memory and timeout from the template."""
+    return LambdaContext(function, *limits(function))
+
+
+@functools.cache
+def limits(function: str) -> tuple[int, int]:
+    """The function's memory (MB) and timeout (s), with Lambda's defaults."""
+    props = template.function_properties(function)
+    return int(props.get("MemorySize", 128)), int(props.get("Timeout", 3))
+
+
+class FunctionError(Exception):
+    """The function failed as Lambda reports it (errorType, errorMessage): it raised, crashed, timed
+    out or could not start. API Gateway answers the client itself."""
+
+    def __init__(self, error_type: str, message: str) -> None:
+        super().__init__(f"{error_type}: {message}")
+        self.error_type, self.message = error_type, message
+
+
+class InProcess:
+    """Every function invoked in this process, one environment variable set at a time: what tests
+    use, so that they can reach into the layer the handlers run (tools.environments is the local
+    server's isolated, warm alternative). `table_name` None leaves TABLE_NAME to the caller."""
+
+    def __init__(self, functions: Iterable[str], table_name: str | None) -> None:
+        self.table_name = table_name
+        self.handlers = {}
+        for function in functions:
+            configure(function, table_name)  # Powertools reads its environment at import
+            self.handlers[function] = load_handler(function)
+
+    def invoke(self, function: str, event: dict[str, Any]) -> dict[str, Any]:
+        configure(function, self.table_name)
+        try:
+            return self.handlers[function](event, context_for(function))
+        except Exception as failure:
+            raise FunctionError(type(failure).__name__, str(failure)) from failure
+
+
 class LambdaContext:
     """The attributes of Lambda's context object that Powertools reads."""
 

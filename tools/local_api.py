@@ -1,9 +1,10 @@
 """`make run`: the API on http://127.0.0.1:3000 over DynamoDB Local, without Docker.
 
-Each HTTP request is matched against the routes of template.yaml, turned into an API Gateway REST
-proxy event and handed to the function the template routes it to, in API Gateway's order (route
-match, then the function). Requests run in forked worker processes, so concurrent requests run
-concurrently and never share logger or metrics state.
+Each HTTP request goes through API Gateway's steps in its order (route match from template.yaml,
+size limit, throttling, the authorizer and its result cache, the usage plan), becomes an API Gateway
+REST proxy event and is handed to the function the template routes it to. Functions run in warm
+execution environments (tools.environments), one worker process per concurrent request of a function,
+so they never share logger, metrics or module state.
 """
 
 from __future__ import annotations
@@ -11,22 +12,24 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import re
 import signal
 import sys
+import threading
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, Protocol
 
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import Map, Rule
-from werkzeug.serving import run_simple
+from werkzeug.serving import ThreadedWSGIServer, WSGIRequestHandler
 from werkzeug.wrappers import Request, Response
 
-from tools import dynamodb_local, gateway, lambda_local, template, throttle
+from tools import authorizer, dynamodb_local, environments, gateway, lambda_local, template, throttle
 
 DEFAULT_KEY = "sk_test_4eC39HqLyjWDarjtT1zdp7dc"  # the docs' sample key, so Stripe's examples work
 TABLE_NAME = "ledger"
 MAX_REQUEST_BYTES = 10 * 1024 * 1024  # API Gateway's payload limit
+CONNECTIONS_MAX = 128  # client connections served at once; more wait to be accepted
+IDLE_TIMEOUT_S = 60  # a kept-alive connection with no request for this long is closed
 
 
 def _rule(route: template.Route) -> Rule:
@@ -35,32 +38,21 @@ def _rule(route: template.Route) -> Rule:
 
 
 class LocalApi:
-    """`rate_limits`: throttle as API Gateway would (the stage and each mode's usage plan); `clock` drives
-    the buckets (tests freeze it)."""
+    """API Gateway in front of the template's functions. `invoker` runs them (in this process unless
+    given: tools.environments.Pool is the server's); `rate_limits` throttles as API Gateway would (the
+    stage and each mode's usage plan); `authorizer_cache` keeps the authorizer's results for the
+    template's TTL; `clock` drives both (tests freeze it)."""
 
-    def __init__(self, table_name: str | None = TABLE_NAME, rate_limits: bool = True,
-                 clock: Any = None) -> None:
-        self.table_name = table_name
+    def __init__(self, table_name: str | None = TABLE_NAME, rate_limits: bool = True, clock: Any = None,
+                 invoker: Invoker | None = None, authorizer_cache: bool = True) -> None:
+        clock_args = [clock] if clock else []
         self.limits = template.throttles()
-        self.buckets = throttle.from_template(*([clock] if clock else [])) if rate_limits else None
+        self.buckets = throttle.from_template(*clock_args) if rate_limits else None
         self.routes = Map([_rule(r) for r in template.routes()])
-        self.handlers = {}
-        self.authorizer = template.default_authorizer()
-        if self.authorizer:
-            lambda_local.configure(self.authorizer.function, table_name)
-            self.handlers[self.authorizer.function] = lambda_local.load_handler(self.authorizer.function)
-        for route in template.routes():
-            lambda_local.configure(route.function, table_name)  # Powertools reads its env at import
-            self.handlers[route.function] = lambda_local.load_handler(route.function)
-
-    def warm(self) -> None:
-        """Create the DynamoDB client once before forking, so each worker inherits it instead of paying
-        for its own (about 75 ms). It must hold no open connection: a socket inherited by several
-        workers would interleave their requests, so any client that was used here is dropped first."""
-        from ledger import dal
-
-        dal.client.cache_clear()
-        dal.client()
+        spec = template.default_authorizer()
+        self.invoker = invoker or lambda_local.InProcess(functions(), table_name)
+        self.authorizer = (authorizer.TokenAuthorizer(spec, self.invoker.invoke, authorizer_cache, *clock_args)
+                           if spec else None)
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
         return self.dispatch(Request(environ))(environ, start_response)
@@ -76,9 +68,9 @@ class LocalApi:
             return _answer("REQUEST_TOO_LARGE", seen)
         if self.buckets is not None and not self.buckets.take(throttle.STAGE):
             return _answer("THROTTLED", seen)
-        refused = self.authorize(request, seen)
-        if refused is not None:
-            return refused
+        refusal = self.authorize(seen)
+        if refusal is not None:
+            return _answer(refusal, seen)
         if self.limits.api_key_required and seen.api_key not in self.limits.plans:
             return _answer("INVALID_API_KEY", seen)
         if self.buckets is not None and not self.buckets.take(seen.api_key or ""):
@@ -89,48 +81,37 @@ class LocalApi:
             body=request.get_data(cache=False), source_ip=seen.source_ip, authorizer=seen.authorizer,
             request_id=seen.request_id,
         )
-        lambda_local.configure(route.function, self.table_name)
         try:
-            result = self.handlers[route.function](event, lambda_local.LambdaContext(route.function))
+            result = self.invoker.invoke(route.function, event)
             response = Response(result.get("body") or "", status=result["statusCode"])
             for name, value in (result.get("headers") or {}).items():
                 response.headers[name] = value
-        except Exception as failure:  # a function error: API Gateway answers 502 itself
+        except Exception as failure:  # a function error or a malformed result: API Gateway answers 502
             print(f"{route.function} failed: {type(failure).__name__}: {failure}", file=sys.stderr)
             return _answer("DEFAULT_5XX", seen)
         return response
 
-    def authorize(self, request: Request, seen: gateway.Request) -> Response | None:
-        """What API Gateway does with a TOKEN authorizer: no header is 401 without calling it; a Deny
-        is the ACCESS_DENIED gateway response with the authorizer's context; an Allow passes its context
-        on to the function (in `seen.authorizer`)."""
+    def authorize(self, seen: gateway.Request) -> str | None:
+        """The gateway response to refuse the request with, or None; on the way, the authorizer's
+        context and usage key are recorded in `seen` (the function receives the context)."""
         if self.authorizer is None:
             seen.authorizer = {"mode": "test"}
             return None
-        token = request.headers.get(self.authorizer.header)
-        expression = self.authorizer.validation_expression
-        if not token or (expression and not re.fullmatch(expression, token)):
-            return _answer("UNAUTHORIZED", seen)
-        stage_arn = f"arn:aws:execute-api:us-east-1:000000000000:local/{lambda_local.STAGE}"
-        method_arn = f"{stage_arn}/{request.method}{request.path}"
-        event = {"type": "TOKEN", "authorizationToken": token, "methodArn": method_arn}
-        function = self.authorizer.function
-        lambda_local.configure(function, self.table_name)
-        try:
-            decision = self.handlers[function](event, lambda_local.LambdaContext(function))
-            statement = decision["policyDocument"]["Statement"][0]
-            context = decision.get("context") or {}
-            if not all(isinstance(v, str | int | float | bool) for v in context.values()):
-                raise TypeError("an authorizer context holds strings, numbers and booleans only")
-        except Exception as failure:
-            print(f"authorizer failed: {type(failure).__name__}: {failure}", file=sys.stderr)
-            return _answer("UNAUTHORIZED" if str(failure) == "Unauthorized" else "AUTHORIZER_CONFIGURATION_ERROR",
-                           seen)
-        seen.authorizer = {"principalId": decision["principalId"], **context}
-        seen.api_key = decision.get("usageIdentifierKey")
-        if statement["Effect"] != "Allow" or not _covers(statement["Resource"], method_arn):
-            return _answer("ACCESS_DENIED", seen)
-        return None
+        outcome = self.authorizer.authorize(seen.headers, seen.method, seen.path)
+        if outcome.decision is not None:
+            seen.authorizer = {"principalId": outcome.decision.principal, **outcome.decision.context}
+            seen.api_key = outcome.decision.usage_key
+        return outcome.refusal
+
+
+class Invoker(Protocol):
+    def invoke(self, function: str, event: dict[str, Any]) -> dict[str, Any]: ...
+
+
+def functions() -> list[str]:
+    """The functions API Gateway invokes: the authorizer and every route's."""
+    spec = template.default_authorizer()
+    return list(dict.fromkeys([*([spec.function] if spec else []), *(r.function for r in template.routes())]))
 
 
 def _seen_by_gateway(request: Request) -> gateway.Request:
@@ -147,14 +128,10 @@ def _answer(response_type: str, seen: gateway.Request) -> Response:
     return Response(answer.body, status=answer.status, headers=answer.headers)
 
 
-def _covers(resource: str, method_arn: str) -> bool:
-    from fnmatch import fnmatchcase
-
-    return fnmatchcase(method_arn, resource)
-
-
 def seed_keys(secrets: str) -> list[str]:
     """Store the keys of LOCAL_API_KEYS (comma-separated) as digests; returns them."""
+    lambda_local.configure(functions()[0], TABLE_NAME)  # the layer's settings, as a function has them
+    lambda_local.use_layer()
     from ledger import api_keys
 
     keys = [k.strip() for k in secrets.split(",") if k.strip()]
@@ -186,45 +163,40 @@ def database() -> Iterator[str]:
 
 
 def main() -> int:
-    server_pid = os.getpid()
-
-    def on_term(*_: Any) -> None:
-        # The server runs its cleanup (which stops the engine); a forked worker just ends.
-        if os.getpid() == server_pid:
-            sys.exit(0)
-        os._exit(1)
-
-    signal.signal(signal.SIGTERM, on_term)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # run the cleanup: stop the workers and the engine
     dynamodb_local.use_dummy_credentials()
     port = int(os.environ.get("PORT", "3000"))
+    pool = None
     try:
         with database() as endpoint:
             os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = endpoint
             dynamodb_local.create_ledger_table(endpoint, TABLE_NAME)
-            app = LocalApi(rate_limits=os.environ.get("RATE_LIMITS", "on") != "off")
-            keys = seed_keys(os.environ.get("LOCAL_API_KEYS") or DEFAULT_KEY)
-            app.warm()
             # moto loses updates under concurrency: with it, requests are served one at a time.
-            processes = 1 if os.environ.get("DB") == "memory" else 16
+            pool = environments.Pool(functions(), TABLE_NAME, serial=os.environ.get("DB") == "memory")
+            pool.start()
+            app = LocalApi(rate_limits=os.environ.get("RATE_LIMITS", "on") != "off", invoker=pool)
+            keys = seed_keys(os.environ.get("LOCAL_API_KEYS") or DEFAULT_KEY)
+            server = _Server("127.0.0.1", port, app)
             test_keys = [k for k in keys if k.startswith("sk_test_")]
             print(f"DynamoDB at {endpoint}, table {TABLE_NAME}", file=sys.stderr, flush=True)
             print(f"ready http://127.0.0.1:{port} key={(test_keys or keys)[0]}", flush=True)
-            run_simple("127.0.0.1", port, app, processes=processes, threaded=False, use_reloader=False,
-                       request_handler=_QuietHandler)
+            server.serve_forever()
     except dynamodb_local.EngineUnavailable as problem:
         print(f"cannot start: {problem}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         pass
+    finally:
+        if pool is not None:
+            pool.close()
     return 0
-
-
-from werkzeug.serving import WSGIRequestHandler  # noqa: E402
 
 
 class _QuietHandler(WSGIRequestHandler):
     """Access lines go to stderr; stdout carries the functions' JSON logs. Errors the HTTP layer
     answers itself (a request line too long, a malformed request) are Stripe-shaped too."""
+
+    timeout = IDLE_TIMEOUT_S
 
     def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
         body = json.dumps({"error": {"type": "invalid_request_error",
@@ -239,6 +211,29 @@ class _QuietHandler(WSGIRequestHandler):
 
     def log(self, type: str, message: str, *args: Any) -> None:
         sys.stderr.write(f"{self.address_string()} {message % args}\n")
+
+
+class _Server(ThreadedWSGIServer):
+    """A thread per connection (kept alive between requests, as clients' pools expect), at most
+    CONNECTIONS_MAX at once; an idle connection is closed after IDLE_TIMEOUT_S."""
+
+    def __init__(self, host: str, port: int, app: LocalApi) -> None:
+        super().__init__(host, port, app, handler=_QuietHandler)
+        self.connections = threading.BoundedSemaphore(CONNECTIONS_MAX)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        self.connections.acquire()
+        try:
+            super().process_request(request, client_address)
+        except BaseException:
+            self.connections.release()
+            raise
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self.connections.release()
 
 
 if __name__ == "__main__":

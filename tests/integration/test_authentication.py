@@ -7,11 +7,14 @@ import subprocess
 import sys
 
 import pytest
+from werkzeug.test import Client
 
 from ledger import api_keys
 from tests.support.api import LIVE_KEY, TEST_KEY, Api
+from tests.support.clock import FrozenClock
 from tests.support.waiting import eventually
-from tools import lambda_local
+from tools import lambda_local, template
+from tools.local_api import LocalApi
 
 pytestmark = pytest.mark.dynamodb_local
 
@@ -36,7 +39,26 @@ def test_basic_and_bearer_both_work(api, ledger_table):
     assert api.get("/v1/customers").status == 200
 
 
-def test_revoked_key_is_refused(api, ledger_table):
+def test_revoked_key_is_refused_once_its_cached_result_expires(ledger_table):
+    """API Gateway caches the authorizer's result per key for the template's TTL: a revoked key keeps
+    working until then (locally as on AWS), and is refused from the first request after it."""
+    clock = FrozenClock()
+    app = LocalApi(table_name=None, rate_limits=False, clock=clock)
+    secret, record = api_keys.issue("test")
+    client = Api(key=secret)
+    client.client = Client(app)
+    assert client.get("/v1/customers").status == 200
+    assert api_keys.revoke(record.key_id)
+    ttl_s = template.default_authorizer().ttl_seconds
+    clock.now += ttl_s - 1
+    assert client.get("/v1/customers").status == 200
+    assert client.post("/v1/customers").status == 200  # the cached policy covers every route
+    clock.now += 1
+    refused = client.get("/v1/customers")
+    assert refused.status == 401 and refused.error["message"] == f"Invalid API Key provided: {api_keys.mask(secret)}"
+
+
+def test_revoked_key_is_refused_without_a_cache(api, ledger_table):
     secret, record = api_keys.issue("test")
     assert Api(key=secret).get("/v1/customers").status == 200
     assert api_keys.revoke(record.key_id)

@@ -18,9 +18,10 @@ LIVE_KEY = "sk_live_" + "51HqLyjWDarjtT1zdp7dcLiveModeKey0000"
 
 @cache
 def _app() -> LocalApi:
-    # The table each test's fixture points TABLE_NAME at; no rate limits (tests/unit/test_rate_limits.py
-    # tests them with a frozen clock).
-    return LocalApi(table_name=None, rate_limits=False)
+    # The table each test's fixture points TABLE_NAME at; no rate limits and no authorizer cache (each
+    # test has its own table and keys; tests/unit/test_rate_limits.py and test_authorizer_cache.py test
+    # them with a frozen clock).
+    return LocalApi(table_name=None, rate_limits=False, authorizer_cache=False)
 
 
 @dataclass

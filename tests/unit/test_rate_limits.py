@@ -6,16 +6,9 @@ import pytest
 from werkzeug.test import Client
 
 from tests.support.api import LIVE_KEY, TEST_KEY, Api, Reply
+from tests.support.clock import FrozenClock
 from tools import template
 from tools.local_api import LocalApi
-
-
-class FrozenClock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @pytest.fixture
