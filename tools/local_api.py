@@ -10,17 +10,15 @@ so they never share logger, metrics or module state.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import signal
 import sys
-import threading
+import time
 from collections.abc import Iterator
 from typing import Any, Protocol
 
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import Map, Rule
-from werkzeug.serving import ThreadedWSGIServer, WSGIRequestHandler
 from werkzeug.wrappers import Request, Response
 
 from tools import authorizer, dynamodb_local, environments, gateway, lambda_local, template, throttle
@@ -28,7 +26,8 @@ from tools import authorizer, dynamodb_local, environments, gateway, lambda_loca
 DEFAULT_KEY = "sk_test_4eC39HqLyjWDarjtT1zdp7dc"  # the docs' sample key, so Stripe's examples work
 TABLE_NAME = "ledger"
 MAX_REQUEST_BYTES = 10 * 1024 * 1024  # API Gateway's payload limit
-CONNECTIONS_MAX = 128  # client connections served at once; more wait to be accepted
+REQUEST_THREADS = 32  # requests served at once; more wait in the server's queue
+CONNECTIONS_MAX = 128  # client connections open at once; more wait to be accepted
 IDLE_TIMEOUT_S = 60  # a kept-alive connection with no request for this long is closed
 
 
@@ -176,11 +175,11 @@ def main() -> int:
             pool.start()
             app = LocalApi(rate_limits=os.environ.get("RATE_LIMITS", "on") != "off", invoker=pool)
             keys = seed_keys(os.environ.get("LOCAL_API_KEYS") or DEFAULT_KEY)
-            server = _Server("127.0.0.1", port, app)
+            server = http_server(app, port)
             test_keys = [k for k in keys if k.startswith("sk_test_")]
             print(f"DynamoDB at {endpoint}, table {TABLE_NAME}", file=sys.stderr, flush=True)
             print(f"ready http://127.0.0.1:{port} key={(test_keys or keys)[0]}", flush=True)
-            server.serve_forever()
+            server.run()
     except dynamodb_local.EngineUnavailable as problem:
         print(f"cannot start: {problem}", file=sys.stderr)
         return 1
@@ -192,48 +191,28 @@ def main() -> int:
     return 0
 
 
-class _QuietHandler(WSGIRequestHandler):
-    """Access lines go to stderr; stdout carries the functions' JSON logs. Errors the HTTP layer
-    answers itself (a request line too long, a malformed request) are Stripe-shaped too."""
+def http_server(app: LocalApi, port: int) -> Any:
+    """Listening on `port` once this returns (`.run()` serves). waitress: HTTP/1.1 with kept-alive
+    connections (as clients' pools expect; werkzeug's server closes every connection), a bounded pool
+    of request threads and of connections. Each request is logged to stderr; stdout carries the
+    functions' JSON logs."""
+    from waitress.server import create_server
 
-    timeout = IDLE_TIMEOUT_S
+    def logged(environ: dict[str, Any], start_response: Any) -> Any:
+        started = time.perf_counter()
 
-    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
-        body = json.dumps({"error": {"type": "invalid_request_error",
-                                     "message": message or "The request could not be read."}}).encode()
-        self.send_response(code, message)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.send_header("Connection", "close")
-        self.end_headers()
-        if self.command != "HEAD" and code >= 200 and code not in (204, 304):
-            self.wfile.write(body)
+        def start(status: str, headers: Any, *args: Any) -> Any:
+            elapsed_ms = (time.perf_counter() - started) * 1000
+            print(f"{environ['REQUEST_METHOD']} {environ['PATH_INFO']} {status.split()[0]} {elapsed_ms:.1f} ms",
+                  file=sys.stderr, flush=True)
+            return start_response(status, headers, *args)
 
-    def log(self, type: str, message: str, *args: Any) -> None:
-        sys.stderr.write(f"{self.address_string()} {message % args}\n")
+        return app(environ, start)
 
-
-class _Server(ThreadedWSGIServer):
-    """A thread per connection (kept alive between requests, as clients' pools expect), at most
-    CONNECTIONS_MAX at once; an idle connection is closed after IDLE_TIMEOUT_S."""
-
-    def __init__(self, host: str, port: int, app: LocalApi) -> None:
-        super().__init__(host, port, app, handler=_QuietHandler)
-        self.connections = threading.BoundedSemaphore(CONNECTIONS_MAX)
-
-    def process_request(self, request: Any, client_address: Any) -> None:
-        self.connections.acquire()
-        try:
-            super().process_request(request, client_address)
-        except BaseException:
-            self.connections.release()
-            raise
-
-    def process_request_thread(self, request: Any, client_address: Any) -> None:
-        try:
-            super().process_request_thread(request, client_address)
-        finally:
-            self.connections.release()
+    # waitress answers a body beyond its own limit itself: ours (API Gateway's) is checked first.
+    return create_server(logged, host="127.0.0.1", port=port, threads=REQUEST_THREADS,
+                         connection_limit=CONNECTIONS_MAX, channel_timeout=IDLE_TIMEOUT_S,
+                         max_request_body_size=2 * MAX_REQUEST_BYTES, ident="local-api", expose_tracebacks=False)
 
 
 if __name__ == "__main__":
