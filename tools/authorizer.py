@@ -28,17 +28,29 @@ _VALUE = str | int | float | bool
 
 
 @dataclass(frozen=True)
+class Statement:
+    effect: str
+    actions: tuple[str, ...]
+    resources: tuple[str, ...]
+
+    def covers(self, method_arn: str) -> bool:
+        return (any(fnmatchcase("execute-api:Invoke", action) for action in self.actions)
+                and any(fnmatchcase(method_arn, resource) for resource in self.resources))
+
+
+@dataclass(frozen=True)
 class Decision:
     """What the authorizer returned for a token, as API Gateway keeps it."""
 
     principal: str
-    effect: str
-    resource: str
+    statements: tuple[Statement, ...]
     context: dict[str, Any]
     usage_key: str | None
 
     def allows(self, method_arn: str) -> bool:
-        return self.effect == "Allow" and fnmatchcase(method_arn, self.resource)
+        """IAM's rule: an explicit Deny wins, then an Allow is needed."""
+        covering = [s.effect for s in self.statements if s.covers(method_arn)]
+        return "Allow" in covering and "Deny" not in covering
 
 
 @dataclass(frozen=True)
@@ -47,6 +59,19 @@ class Outcome:
 
     refusal: str | None
     decision: Decision | None = None
+
+
+def _statement(raw: dict[str, Any]) -> Statement:
+    """One IAM statement; Action and Resource may each be a string or a list of them."""
+    def strings(value: Any) -> tuple[str, ...]:
+        values = (value,) if isinstance(value, str) else tuple(value)
+        if not values or not all(isinstance(v, str) for v in values):
+            raise ValueError(f"not a string or a list of strings: {value!r}")
+        return values
+
+    if raw["Effect"] not in ("Allow", "Deny"):
+        raise ValueError(f"unknown effect {raw['Effect']!r}")
+    return Statement(raw["Effect"], strings(raw["Action"]), strings(raw["Resource"]))
 
 
 class TokenAuthorizer:
@@ -81,11 +106,13 @@ class TokenAuthorizer:
         answer = self.invoke(self.spec.function, {"type": "TOKEN", "authorizationToken": token,
                                                   "methodArn": method_arn})
         try:
-            statement = answer["policyDocument"]["Statement"][0]
-            decision = Decision(str(answer["principalId"]), statement["Effect"], statement["Resource"],
-                                dict(answer.get("context") or {}), answer.get("usageIdentifierKey"))
-        except (KeyError, IndexError, TypeError) as problem:
+            statements = tuple(_statement(s) for s in answer["policyDocument"]["Statement"])
+            decision = Decision(str(answer["principalId"]), statements, dict(answer.get("context") or {}),
+                                answer.get("usageIdentifierKey"))
+        except (KeyError, TypeError, ValueError, AttributeError) as problem:
             raise FunctionError("AuthorizerConfigurationException", f"malformed policy: {problem!r}") from problem
+        if not statements:
+            raise FunctionError("AuthorizerConfigurationException", "a policy needs a statement")
         if not all(isinstance(v, _VALUE) for v in decision.context.values()):
             raise FunctionError("AuthorizerConfigurationException",
                                 "an authorizer context holds strings, numbers and booleans only")

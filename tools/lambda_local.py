@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import functools
 import importlib.util
+import json
 import os
 import sys
 import time
@@ -106,11 +107,15 @@ class InProcess:
             self.handlers[function] = load_handler(function)
 
     def invoke(self, function: str, event: dict[str, Any]) -> dict[str, Any]:
+        from tools.environment_worker import marshal
+
         configure(function, self.table_name)
         try:
-            return self.handlers[function](event, context_for(function))
+            result = self.handlers[function](event, context_for(function))
         except Exception as failure:
             raise FunctionError(type(failure).__name__, str(failure)) from failure
+        answer: dict[str, Any] = json.loads(marshal(result))  # what Lambda returns is JSON
+        return answer
 
 
 class LambdaContext:

@@ -26,7 +26,8 @@ class FakeAuthorizer:
             raise self.failure
         stage = "/".join(event["methodArn"].split("/")[:2])
         return {"principalId": "key_1", "usageIdentifierKey": "plan-key", "context": {"mode": "test"},
-                "policyDocument": {"Statement": [{"Effect": self.effect, "Resource": f"{stage}/*/*"}]}}
+                "policyDocument": {"Statement": [{"Effect": self.effect, "Action": "execute-api:Invoke",
+                                                  "Resource": f"{stage}/*/*"}]}}
 
 
 def _gateway(fake: FakeAuthorizer, cache: bool = True) -> tuple[authorizer.TokenAuthorizer, FrozenClock]:
@@ -107,3 +108,36 @@ def test_the_cache_is_bounded_least_recently_used_first(monkeypatch):
         _ask(gateway, token)
     # TOKEN was used last before `third` arrived, so OTHER was the one forgotten.
     assert fake.calls == [TOKEN, OTHER, third, OTHER]
+
+
+def _policy(*statements: dict[str, Any]) -> Any:
+    return lambda function, event: {"principalId": "k", "policyDocument": {"Statement": list(statements)}}
+
+
+ARN = "arn:aws:execute-api:us-east-1:000000000000:local/stripe"
+
+
+def test_the_policy_is_judged_as_iam_judges_it():
+    allow_customers = {"Effect": "Allow", "Action": ["execute-api:*"],
+                       "Resource": [f"{ARN}/GET/v1/customers", f"{ARN}/POST/v1/customers"]}
+    gateway, _ = _gateway(_policy(allow_customers))
+    assert _ask(gateway).refusal is None and _ask(gateway, method="POST").refusal is None
+    assert _ask(gateway, method="DELETE", path="/v1/customers/cus_1").refusal == "ACCESS_DENIED"
+    deny_post = {"Effect": "Deny", "Action": "execute-api:Invoke", "Resource": f"{ARN}/POST/*"}
+    gateway, _ = _gateway(_policy(allow_customers, deny_post))
+    assert _ask(gateway).refusal is None
+    assert _ask(gateway, method="POST").refusal == "ACCESS_DENIED"  # an explicit deny wins
+    other_action = {"Effect": "Allow", "Action": "execute-api:ManageConnections", "Resource": f"{ARN}/*/*"}
+    gateway, _ = _gateway(_policy(other_action))
+    assert _ask(gateway).refusal == "ACCESS_DENIED"
+
+
+@pytest.mark.parametrize("statement", [
+    {"Effect": "Allow", "Action": "execute-api:Invoke", "Resource": [1]},
+    {"Effect": "Allow", "Action": "execute-api:Invoke", "Resource": []},
+    {"Effect": "Maybe", "Action": "execute-api:Invoke", "Resource": "*"},
+    {"Effect": "Allow", "Resource": "*"},
+])
+def test_a_malformed_statement_is_a_configuration_error(statement):
+    gateway, _ = _gateway(_policy(statement))
+    assert _ask(gateway).refusal == "AUTHORIZER_CONFIGURATION_ERROR"
