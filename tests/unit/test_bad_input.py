@@ -1,6 +1,12 @@
 """The error table: each bad input gets Stripe's status, type, code and param, and changes nothing."""
 
+from typing import Any
+
 import pytest
+
+from ledger import currencies
+from tests.support.api import Api
+from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.usefixtures("moto_table")
 
@@ -151,3 +157,84 @@ def test_customer_bad_input(api_on_moto, params, code, param):
     reply = api.post("/v1/customers", params)
     assert reply.status == 400 and reply.error.get("code") == code and reply.error["param"] == param
     assert api.get("/v1/customers").body["data"] == []
+
+
+def _stripe_error(message: str, param: str | None, code: str | None = None) -> dict[str, Any]:
+    """The whole `error` object Stripe answers: doc_url only with a code, param only when one is named."""
+    error: dict[str, Any] = {"type": "invalid_request_error", "message": message}
+    if code:
+        error |= {"code": code, "doc_url": "https://stripe.com/docs/error-codes/" + code.replace("_", "-")}
+    if param:
+        error["param"] = param
+    return error
+
+
+TXN = "/v1/customers/{c}/balance_transactions"
+CURRENCIES = ", ".join(sorted(currencies.SUPPORTED))
+
+
+@pytest.mark.parametrize(("path", "method", "params", "error"), [
+    # Several problems at once: Stripe names one, an unknown parameter before a missing one before the rest.
+    (TXN, "POST", {"currency": "usd", "foo": "1"},
+     _stripe_error("Received unknown parameter: foo", "foo", "parameter_unknown")),
+    (TXN, "POST", {"amount": "abc", "currency": "usd", "foo": "1"},
+     _stripe_error("Received unknown parameter: foo", "foo", "parameter_unknown")),
+    (TXN, "POST", {"amount": "abc"},
+     _stripe_error("Missing required param: currency.", "currency", "parameter_missing")),
+    (TXN, "POST", {"amount": "abc", "description": "x" * 351},
+     _stripe_error("Missing required param: currency.", "currency", "parameter_missing")),
+    (TXN, "GET", {"created": {"gte": "x"}, "bogus": "1"},
+     _stripe_error("Received unknown parameter: bogus", "bogus", "parameter_unknown")),
+    # One problem: a coded error keeps the rule's own message, as does one Stripe sends without a code.
+    (TXN, "POST", {"currency": "usd"}, _stripe_error("Missing required param: amount.", "amount", "parameter_missing")),
+    (TXN, "POST", {"amount": "abc", "currency": "usd"},
+     _stripe_error("Invalid integer: abc", "amount", "parameter_invalid_integer")),
+    (TXN, "POST", {"amount": "0", "currency": "usd"},
+     _stripe_error("Invalid integer: 0; the amount must not be zero", "amount", "parameter_invalid_integer")),
+    (TXN, "POST", {"amount": 5, "currency": "xyz"},
+     _stripe_error(f"Invalid currency: xyz. Stripe currently supports these currencies: {CURRENCIES}", "currency",
+                   "invalid_currency")),
+    (TXN, "POST", {"amount": 5, "currency": "usd", "description": "x" * 351},
+     _stripe_error("Invalid string: must be at most 350 characters", "description")),
+    (TXN, "POST", {"amount": 5, "currency": "usd", "metadata": {"k": "v" * 501}},
+     _stripe_error("Metadata values can have up to 500 characters", "metadata[k]")),
+    (TXN, "POST", {"amount": 5, "currency": "usd", "metadata": {"k" * 41: "v"}},
+     _stripe_error("Metadata keys must be 1 to 40 characters without square brackets", f"metadata[{'k' * 41}]")),
+    (TXN, "POST", [("amount", "5"), ("currency", "usd"), ("expand[0]", "nope")],
+     _stripe_error("This property cannot be expanded (nope).", "expand")),
+    (TXN, "GET", {"created": {"gte": "x"}},
+     _stripe_error("Invalid integer: x", "created[gte]", "parameter_invalid_integer")),
+    (TXN, "GET", {"created": {"after": "1"}},
+     _stripe_error("Received unknown parameter: created[after]", "created[after]", "parameter_unknown")),
+    (TXN, "GET", {"limit": "101"},
+     _stripe_error("Invalid limit: 101. The limit must be between 1 and 100.", "limit", "parameter_invalid_integer")),
+    (TXN, "GET", {"starting_after": "cbtxn_x", "ending_before": "cbtxn_y"},
+     _stripe_error("Received both starting_after and ending_before parameters. Please pass in only one.",
+                   "ending_before")),
+    ("/v1/customers", "POST", {"balance": "1.5"},
+     _stripe_error("Invalid integer: 1.5", "balance", "parameter_invalid_integer")),
+    ("/v1/customers", "POST", {"phone": "1" * 21},
+     _stripe_error("Invalid string: must be at most 20 characters", "phone")),
+])
+def test_the_error_names_one_problem_as_stripe_words_it(api_on_moto: Api, path: str, method: str, params: Any,
+                                                         error: dict[str, Any]) -> None:
+    customer = api_on_moto.customer(balance=10)
+    reply = api_on_moto.request(method, path.format(c=customer["id"]), params)
+    assert (reply.status, reply.error) == (400, error)
+    assert api_on_moto.get(f"/v1/customers/{customer['id']}").body["balance"] == 10
+    assert len(api_on_moto.get(TXN.format(c=customer["id"])).body["data"]) == 1
+
+
+@pytest.mark.parametrize(("path", "expansion", "expanded"), [
+    (TXN, "data.customer", "customer"),
+    ("/v1/customers", "data.invoice_credit_balance", "invoice_credit_balance"),
+])
+def test_a_list_expands_its_objects_fields_under_data(api_on_moto: Api, path: str, expansion: str,
+                                                       expanded: str) -> None:
+    customer = api_on_moto.customer(balance=10)
+    url = path.format(c=customer["id"])
+    listed = eventually(lambda: api_on_moto.get(url, {"expand": [expansion]}), lambda r: bool(r.body.get("data")))
+    assert listed.status == 200 and isinstance(listed.body["data"][0][expanded], dict)
+    bare = api_on_moto.get(url, {"expand": [expanded]})
+    refused = _stripe_error(f"This property cannot be expanded ({expanded}).", "expand")
+    assert (bare.status, bare.error) == (400, refused)

@@ -2,9 +2,12 @@
 Each case here answered 500 or a wrong result before its fix (issue: no client can cause a 5xx)."""
 
 import json
+from typing import Any
 
 import pytest
 
+from ledger import params
+from ledger.errors import StripeError
 from tests.support.waiting import eventually
 from tools.local_api import DEFAULT_KEY
 
@@ -123,3 +126,32 @@ def test_every_response_echoes_the_idempotency_key_and_the_api_version(api_on_mo
 def test_responses_are_utf8_json_that_any_client_parses(api_on_moto):
     created = api_on_moto.post("/v1/customers", {"name": "Zoë \U0001f600", "metadata": {"k": "\u202ev"}})
     assert created.status == 200 and created.body["name"] == "Zoë \U0001f600"
+
+
+# Text that is not valid Unicode never gets past the wire parser (ledger.api.form refuses it first, as the
+# lone-surrogate tests above show); handed to ledger.params.parse all the same, it is still a Stripe 400,
+# never a pydantic error or a crash, and pydantic's own wording is never shown.
+@pytest.mark.parametrize(("model", "raw", "message", "param"), [
+    (params.CreateCustomer, {"metadata": {"\ud800": "x"}},  # pydantic cannot even render this failure
+     "Invalid parameters: every name and value must be valid Unicode.", None),
+    (params.CreateBalanceTransaction, {"amount": 1, "currency": "usd", "metadata": {"k": "v", "\udfff": "x"}},
+     "Invalid parameters: every name and value must be valid Unicode.", None),
+    (params.CreateCustomer, {"balance": "\ud800"}, "Invalid value for balance.", "balance"),
+    (params.CreateBalanceTransaction, {"amount": 1, "currency": "\ud800"}, "Invalid value for currency.", "currency"),
+])
+def test_parse_refuses_what_the_wire_parser_would_have(model: type[params.Params], raw: dict[str, Any], message: str,
+                                                       param: str | None) -> None:
+    with pytest.raises(StripeError) as refused:
+        params.parse(model, raw)
+    assert refused.value.body() == {"error": {"type": "invalid_request_error", "message": message,
+                                              **({"param": param} if param else {})}}
+    assert refused.value.status == 400
+
+
+@pytest.mark.parametrize("raw", [{"\ud800": "x"}, {"expand": ["\ud800"]}])
+def test_parse_names_no_parameter_when_the_failure_is_the_whole_request(raw: dict[str, Any]) -> None:
+    with pytest.raises(StripeError) as refused:
+        params.parse(params.CreateCustomer, raw)
+    assert (refused.value.status, refused.value.type, refused.value.code, refused.value.param) == (
+        400, "invalid_request_error", None, None)
+    assert refused.value.body()["error"]["message"] == "The request's parameters could not be read."

@@ -45,10 +45,6 @@ TRANSACTION_EXPANDABLE = frozenset(
 )
 
 
-def _in_list(paths: frozenset[str]) -> frozenset[str]:
-    return frozenset(f"data.{p}" for p in paths)
-
-
 class ListParams(Params):
     limit: Limit = 10
     starting_after: Cursor = None
@@ -85,7 +81,7 @@ class UpdateBalanceTransaction(Params):
 
 
 class ListBalanceTransactions(ListParams):
-    expandable = _in_list(TRANSACTION_EXPANDABLE)
+    expandable = frozenset(f"data.{p}" for p in TRANSACTION_EXPANDABLE)  # a list's objects are under data
     invoice: Cursor = None
 
 
@@ -116,7 +112,7 @@ class DeleteCustomer(Params):
 
 
 class ListCustomers(ListParams):
-    expandable = _in_list(CUSTOMER_EXPANDABLE)
+    expandable = frozenset(f"data.{p}" for p in CUSTOMER_EXPANDABLE)
     email: Annotated[str | None, *text(512)] = None
 
 
@@ -145,10 +141,13 @@ def to_stripe_error(failure: ValidationError) -> errors.StripeError:
     if kind == "missing":
         return errors.invalid(f"Missing required param: {param}.", code="parameter_missing", param=param)
     code = kind if kind.startswith(("parameter_", "invalid_currency")) else None
-    message = first["msg"] if code or kind == NO_CODE else f"Invalid value for {param}."
+    message = first["msg"] if code or kind == NO_CODE else (
+        f"Invalid value for {param}." if param else "The request's parameters could not be read.")
     return errors.invalid(message, code=code, param=param or None)
 
 
 def _param_name(loc: tuple[Any, ...]) -> str:
-    names = [str(part) for part in loc if not str(part).startswith("function-")]
+    # Locations hold only field names and keys: no parameter model has a union of two types (`X | None`
+    # is nullable, not a union), so pydantic never adds a union member's tag (`function-before[…]`).
+    names = [str(part) for part in loc]
     return names[0] + "".join(f"[{n}]" for n in names[1:]) if names else ""
