@@ -162,3 +162,39 @@ def test_when_a_losing_request_stops_yielding(ledger_table, monkeypatch, elapsed
     attempts = _Attempts(elapsed_ms)
     current = chain._after_losing(attempts, attempt, dal.StaleCustomer(handed_back), "test", "cus_handedBack")
     assert (current, attempts.paused) == ((handed_back, 0) if urgent else (fresh, 1))
+
+
+def test_what_an_edit_counts_when_it_loses(api, ledger_table, capsys, monkeypatch):
+    """An edit that loses to another edit of the same transaction retries and counts it; one that keeps
+    losing until its budget is spent answers lock_timeout and counts that."""
+    from ledger import config
+
+    customer = api.customer()["id"]
+    txn = api.transaction(customer, 10)["id"]
+    path = f"/v1/customers/{customer}/balance_transactions/{txn}"
+    real_edit, rivals = dal.commit_transaction_edit, []
+
+    def lose_once(edited, expected_revision, *args, **kwargs):
+        if not rivals:
+            rivals.append(1)
+            real_edit(edited.model_copy(update={"description": "rival"}), expected_revision)
+        return real_edit(edited, expected_revision, *args, **kwargs)
+
+    capsys.readouterr()
+    monkeypatch.setattr(dal, "commit_transaction_edit", lose_once)
+    assert api.post(path, {"metadata": {"a": "1"}}).status == 200
+    monkeypatch.undo()
+    names = _metrics(capsys.readouterr().out)
+    assert names.count("TransactionEditConflictsRetried") == 1 and "LockTimeouts" not in names
+    assert api.get(path).body["description"] == "rival"  # the winner's edit kept, ours applied after it
+
+    monkeypatch.setenv("WRITE_BUDGET_MS", "30")
+    config.settings.cache_clear()
+    monkeypatch.setattr(dal, "commit_transaction_edit",
+                        lambda *a, **k: (_ for _ in ()).throw(dal.StaleTransaction()))
+    reply = api.post(path, {"metadata": {"a": "2"}})
+    monkeypatch.undo()
+    config.settings.cache_clear()
+    assert (reply.status, reply.error["code"]) == (429, "lock_timeout")
+    assert "LockTimeouts" in _metrics(capsys.readouterr().out)
+    assert api.get(path).body["metadata"] == {"a": "1"}

@@ -115,3 +115,14 @@ def test_concurrent_edits_of_distinct_metadata_keys_all_land(api, ledger_table):
         replies = list(pool.map(lambda i: api.post(path, {"metadata": {f"k{i}": f"v{i}"}}), range(16)))
     assert [r.status for r in replies] == [200] * 16
     assert api.get(path).body["metadata"] == {f"k{i}": f"v{i}" for i in range(16)}
+
+
+def test_concurrent_customer_edits_of_distinct_metadata_keys_all_land(api, ledger_table):
+    """The same for a customer: each profile edit is conditioned on the version it read and moves it on,
+    so none overwrites another's key."""
+    customer = api.customer()["id"]
+    with ThreadPoolExecutor(16) as pool:
+        replies = list(pool.map(lambda i: api.post(f"/v1/customers/{customer}", {"metadata": {f"k{i}": f"v{i}"}}),
+                                range(16)))
+    assert [r.status for r in replies] == [200] * 16
+    assert api.get(f"/v1/customers/{customer}").body["metadata"] == {f"k{i}": f"v{i}" for i in range(16)}

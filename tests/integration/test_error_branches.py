@@ -74,6 +74,29 @@ def test_a_key_taken_between_read_and_commit_replays_the_winner(api, ledger_tabl
     assert len(chain) == 1
 
 
+def test_a_key_taken_whose_record_is_gone_when_read_again_is_busy(api, ledger_table, monkeypatch):
+    """The commit lost its claim, yet the re-read finds no record (it expired, or the winner's is not yet
+    visible): the request is told the key is busy and may retry, and nothing is applied."""
+    customer = api.customer()["id"]
+    path = f"/v1/customers/{customer}/balance_transactions"
+    assert api.post(path, {"amount": 7, "currency": "usd"}, headers={"Idempotency-Key": "busy"}).status == 200
+    original_read = dal.read
+
+    def read_no_record(mode, customer_id=None, position=None, claim=None):
+        return original_read(mode, customer_id, position, claim)._replace(claim=None)
+
+    monkeypatch.setattr(dal, "read", read_no_record)
+    busy = api.post(path, {"amount": 7, "currency": "usd"}, headers={"Idempotency-Key": "busy"})
+    monkeypatch.undo()
+    assert (busy.status, busy.error) == (409, {
+        "type": "invalid_request_error", "code": "idempotency_key_in_use",
+        "doc_url": "https://stripe.com/docs/error-codes/idempotency-key-in-use",
+        "message": "There is currently another in-progress request using this Idempotent Key ('busy'). "
+                   "Please try again later."})
+    assert busy.headers["Stripe-Should-Retry"] == "true"
+    assert len(assert_intact(customer)[1]) == 1
+
+
 def test_an_edit_whose_key_was_taken_meanwhile_replays(api, ledger_table, monkeypatch):
     customer = api.customer()["id"]
     txn = api.transaction(customer, 10)["id"]
@@ -106,6 +129,7 @@ def test_an_edit_of_a_customer_deleted_meanwhile_is_a_404(api, ledger_table, mon
     reply = api.post(f"/v1/customers/{customer}/balance_transactions/{txn}", {"description": "late"})
     monkeypatch.undo()
     assert (reply.status, reply.error["code"], reply.error["param"]) == (404, "resource_missing", "customer")
+    assert reply.error["message"] == f"No such customer: '{customer}'"
     assert dal.whole_chain("test", customer)[0].description is None  # the edit did not land
 
 
@@ -123,3 +147,24 @@ def test_cancellation_reasons_map_to_what_the_commit_loop_does(reasons, expected
     error = ClientError({"Error": {"Code": "TransactionCanceledException", "Message": "x"},
                          "CancellationReasons": reasons}, "TransactWriteItems")
     assert type(customers._stale_or_raise(error, claim_index=2)).__name__ == expected
+
+
+def test_an_update_of_a_customer_deleted_meanwhile_is_a_404_and_does_not_revive_it(api, ledger_table, monkeypatch):
+    """The delete moves the version on, so the update that read before it loses its condition, reads
+    again and finds the customer gone."""
+    customer = api.customer()["id"]
+    real_commit = dal.commit_customer
+    deleted: list[int] = []
+
+    def delete_first(*args, **kwargs):
+        if not deleted:
+            deleted.append(1)
+            assert api.delete(f"/v1/customers/{customer}").status == 200
+        return real_commit(*args, **kwargs)
+
+    monkeypatch.setattr(dal, "commit_customer", delete_first)
+    reply = api.post(f"/v1/customers/{customer}", {"name": "late"})
+    monkeypatch.undo()
+    assert (reply.status, reply.error["code"], reply.error["param"]) == (404, "resource_missing", "id")
+    stored, _ = assert_intact(customer)
+    assert stored.deleted and stored.name is None

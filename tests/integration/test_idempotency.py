@@ -132,3 +132,27 @@ def test_every_write_operation_replays(api, ledger_table, operation):
         listed = eventually(lambda: api.get("/v1/customers", {"email": "a@example.com"}).body,
                             lambda page: bool(page["data"]))
         assert len(listed["data"]) == 1
+
+
+def test_a_key_is_bound_to_its_operation_and_path_not_only_its_parameters(api, ledger_table):
+    first, second = api.customer(balance=10)["id"], api.customer(balance=10)["id"]
+    transaction = {"amount": 3, "currency": "usd"}
+    assert _post(api, f"/v1/customers/{first}/balance_transactions", transaction, "bound").status == 200
+    other_customer = _post(api, f"/v1/customers/{second}/balance_transactions", transaction, "bound")
+    assert (other_customer.status, other_customer.error["type"]) == (400, "idempotency_error")
+    assert api.post(f"/v1/customers/{first}", {}, headers={"Idempotency-Key": "verb"}).status == 200
+    other_operation = api.delete(f"/v1/customers/{first}", headers={"Idempotency-Key": "verb"})
+    assert (other_operation.status, other_operation.error["type"]) == (400, "idempotency_error")
+    assert api.get(f"/v1/customers/{first}").body["balance"] == 13
+    assert len(assert_intact(second)[1]) == 1
+
+
+def test_a_key_is_1_to_255_printable_characters(api, ledger_table):
+    customer = api.customer()["id"]
+    path = f"/v1/customers/{customer}/balance_transactions"
+    assert _post(api, path, {"amount": 1, "currency": "usd"}, "k" * 255).status == 200
+    refused = _post(api, path, {"amount": 1, "currency": "usd"}, "k" * 256)
+    assert (refused.status, refused.error) == (400, {
+        "type": "invalid_request_error", "param": "Idempotency-Key",
+        "message": "Idempotency keys must be 1 to 255 printable characters long."})
+    assert len(assert_intact(customer)[1]) == 1

@@ -49,3 +49,23 @@ def test_round_trips_per_operation(api, ledger_table):
     with counted() as calls:
         api.post(f"/v1/customers/{cid}", {"name": "renamed"})
     assert calls == ["GetItem"]  # nothing changes: nothing written
+
+
+def test_a_replay_is_one_read_and_no_write(api, ledger_table):
+    """A retried request finds its saved outcome in the read it starts with (the record is read with
+    the customer): it never reaches a write, so a retry storm costs reads only."""
+    cid = api.customer(balance=5)["id"]
+    txn = api.get(f"/v1/customers/{cid}/balance_transactions").body["data"][0]["id"]
+    requests = [
+        ("POST", f"/v1/customers/{cid}/balance_transactions", {"amount": 3, "currency": "usd"}),
+        ("POST", f"/v1/customers/{cid}/balance_transactions/{txn}", {"metadata": {"a": "b"}}),
+        ("POST", f"/v1/customers/{cid}", {"name": "renamed"}),
+        ("DELETE", f"/v1/customers/{cid}", None),
+    ]
+    for n, (method, path, params) in enumerate(requests):
+        headers = {"Idempotency-Key": f"replayed-{n}"}
+        first = api.request(method, path, params, headers=headers)
+        with counted() as calls:
+            again = api.request(method, path, params, headers=headers)
+        assert again.body == first.body and again.headers["Idempotent-Replayed"] == "true", path
+        assert calls == ["BatchGetItem"], (method, path, calls)

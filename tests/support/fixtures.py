@@ -128,3 +128,14 @@ def plan_queue(moto_server: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[di
     monkeypatch.delenv("PLAN_BUCKET_NAME")
     config.settings.cache_clear()
     plans._client.cache_clear()
+
+
+@pytest.fixture
+def emf(capsys: pytest.CaptureFixture[str]) -> Iterator[pytest.CaptureFixture[str]]:
+    """stdout, where the handlers print their EMF documents; metrics an earlier test left are flushed."""
+    from ledger.observability import flush_metrics
+
+    flush_metrics()
+    capsys.readouterr()
+    yield capsys
+    flush_metrics()

@@ -18,6 +18,7 @@ from ledger.models import Source
 from ledger.scheduled_adjustments import OccurrenceIncomplete, apply, apply_message
 from tests.support.api import LIVE_KEY, Api
 from tests.support.chains import read_chain
+from tests.support.metrics import printed_metrics as _metrics
 from tests.support.scheduling import entries_for, now_iso, plan, run_scheduler, run_worker
 
 CHANGED = "this entry was applied with other values in this occurrence"
@@ -39,36 +40,8 @@ def json_logs() -> Iterator[io.StringIO]:
     logger.setLevel(level)
 
 
-@pytest.fixture
-def emf(capsys: pytest.CaptureFixture[str]) -> Iterator[pytest.CaptureFixture[str]]:
-    """stdout, where the handlers print their EMF documents; metrics an earlier test left are flushed."""
-    from ledger.observability import flush_metrics
-
-    flush_metrics()
-    capsys.readouterr()
-    yield capsys
-    flush_metrics()
-
-
 def _logged(buffer: io.StringIO, message: str) -> list[dict[str, Any]]:
     return [record for record in map(json.loads, buffer.getvalue().splitlines()) if record["message"] == message]
-
-
-def _metrics(out: str) -> dict[str, list[tuple[float, str, dict[str, str]]]]:
-    """(value, unit, dimensions) of each metric printed, by name."""
-    found: dict[str, list[tuple[float, str, dict[str, str]]]] = {}
-    for line in out.splitlines():
-        if not line.startswith('{"_aws"'):
-            continue
-        document = json.loads(line)
-        for directive in document["_aws"]["CloudWatchMetrics"]:
-            dimensions = {name: document[name] for group in directive["Dimensions"] for name in group}
-            for metric in directive["Metrics"]:
-                values = document[metric["Name"]]
-                found.setdefault(metric["Name"], []).extend(
-                    (value, metric["Unit"], dimensions) for value in (values if isinstance(values, list) else [values])
-                )
-    return found
 
 
 def _counts(out: str) -> dict[str, float]:

@@ -90,17 +90,17 @@ def update(
     try:
         for _attempt in attempts:
             transaction, customer, _ = _read(caller, customer_id, txn_id, claim)
+            # The data-access module moves the revision on; here only what the caller may change.
             edited = transaction.model_copy(update={
                 "description": params.description if "description" in fields else transaction.description,
                 "metadata": params.metadata.apply(transaction.metadata) if params.metadata else transaction.metadata,
-                "revision": transaction.revision + 1,
             })
             outcome = chain.Change(customer, edited)
             try:
-                if edited.model_copy(update={"revision": transaction.revision}) == transaction:
+                if edited == transaction:  # nothing changes: nothing but the claim written
                     if claim is not None:
                         dal.commit_claim(claim.record(outcome))
-                    return chain.Change(customer, transaction)  # nothing changes: nothing but the claim written
+                    return outcome
                 dal.commit_transaction_edit(edited, transaction.revision,
                                             claim.record(outcome) if claim is not None else None)
             except dal.ClaimTaken:

@@ -6,6 +6,7 @@ PydanticCustomError whose type is the Stripe error code, and whose context may n
 """
 
 import re
+from functools import partial
 from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
@@ -67,21 +68,23 @@ def is_text(value: str) -> bool:
     return not any((ord(c) < 32 and c not in "\t\n\r") or ord(c) == 127 for c in value)
 
 
+def _text(value: Any, max_length: int) -> str | None:
+    if value is None:  # JSON null, or a caller inside the ledger leaving it unset
+        return None
+    if not isinstance(value, str) or not is_text(value):
+        raise fail(NO_CODE, f"Invalid string: {_shown(value)!r}")
+    if len(value) > max_length:
+        raise fail(NO_CODE, f"Invalid string: must be at most {max_length} characters")
+    return value or None
+
+
 def text(max_length: int) -> Any:
     """A string of at most `max_length`; empty means unset (null). Annotated with its wire schema
-    (WithJsonSchema), which `make openapi` publishes."""
-
-    def check(value: Any) -> str | None:
-        if value is None:  # JSON null, or a caller inside the ledger leaving it unset
-            return None
-        if not isinstance(value, str) or not is_text(value):
-            raise fail(NO_CODE, f"Invalid string: {_shown(value)!r}")
-        if len(value) > max_length:
-            raise fail(NO_CODE, f"Invalid string: must be at most {max_length} characters")
-        return value or None
-
+    (WithJsonSchema), which `make openapi` publishes. The rule is a module function, not a closure, so
+    that it is looked up when a value is checked (mutation testing swaps functions at that point)."""
     # null (JSON bodies) unsets, like the empty string in a form.
-    return [BeforeValidator(check), WithJsonSchema({"type": ["string", "null"], "maxLength": max_length})]
+    return [BeforeValidator(partial(_text, max_length=max_length)),
+            WithJsonSchema({"type": ["string", "null"], "maxLength": max_length})]
 
 
 def _currency(value: Any) -> str:
