@@ -12,6 +12,7 @@ import json
 import re
 import sys
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 from tools import lambda_local, template
@@ -20,6 +21,9 @@ OUTPUT = template.ROOT / "openapi.json"
 STRIPE = template.ROOT / "tests" / "data" / "stripe-openapi-fragment.json"
 SHARED = ("customer_balance_transaction", "customer", "deleted_customer", "error", "api_errors")
 
+
+class MissingSummary(ValueError):
+    """A function module without a docstring: the docstring's first line is the operation's summary."""
 
 
 def nullable_to_null(node: Any) -> Any:
@@ -70,14 +74,25 @@ def _error_responses() -> dict[str, Any]:
         ("500", "Our fault"), ("503", "Database unavailable"))}
 
 
+def summary(module: ModuleType) -> str:
+    """The first line of the function module's docstring: the one place an operation describes itself
+    in words, so a module without one is an error that names its file, not an empty summary."""
+    lines = (module.__doc__ or "").strip().splitlines()
+    if not lines:
+        where = Path(module.__file__ or module.__name__)
+        shown = where.relative_to(template.ROOT) if where.is_relative_to(template.ROOT) else where
+        raise MissingSummary(f"{shown} has no module docstring: its first line is the operation's summary "
+                             "in openapi.json")
+    return lines[0]
+
+
 def operation(route: template.Route) -> dict[str, Any]:
     handler = lambda_local.load_handler(route.function)
     spec = lambda_local.operation_of(route.function)  # what the function declares of itself
     schema = _parameters_schema(spec.params)
     parameters = [{"name": name, "in": "path", "required": True, "schema": {"type": "string", "maxLength": 255}}
                   for name in re.findall(r"{(\w+)}", route.path)]
-    described: dict[str, Any] = {"operationId": route.function,
-                                 "summary": (sys.modules[handler.__module__].__doc__ or "").strip().splitlines()[0]}
+    described: dict[str, Any] = {"operationId": route.function, "summary": summary(sys.modules[handler.__module__])}
     nested = {name: {"style": "deepObject", "explode": True} for name, prop in schema["properties"].items()
               if prop.get("type") in ("object", "array") or "anyOf" in prop}
     if route.method == "POST":
@@ -123,7 +138,12 @@ def main() -> int:
     import os
 
     os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "CustomerLedger")
-    Path(OUTPUT).write_text(render())
+    try:
+        text = render()
+    except MissingSummary as missing:
+        print(f"make openapi: {missing}", file=sys.stderr)
+        return 1
+    Path(OUTPUT).write_text(text)
     print(f"wrote {OUTPUT.relative_to(template.ROOT)}")
     return 0
 

@@ -5,14 +5,12 @@ failing transiently, fail the invocation, so the scheduler retries it (then dead
 entries replay on a retry, never apply twice.
 """
 
-from typing import Any
-
 from ledger import scheduled_adjustments
 from ledger.observability import flush_metrics, logger
 
 
 @logger.inject_lambda_context(clear_state=True)
-def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+def lambda_handler(event: dict[str, object], context: object) -> dict[str, object]:
     try:
         return scheduled_adjustments.run_occurrence(event).model_dump()
     finally:

@@ -7,6 +7,8 @@ import json
 import pytest
 
 from ledger import chain, dal
+from tests.support.budget import shorten_write_budget
+from tests.support.rivals import lose_to_rivals
 from tests.support.round_trips import counted
 
 pytestmark = pytest.mark.dynamodb_local
@@ -33,28 +35,16 @@ def test_what_each_write_counts(api, ledger_table, capsys, monkeypatch):
     api.post(f"/v1/customers/{customer}", {"name": "no money moves"})
     assert "BalanceTransactionsCreated" not in _metrics(capsys.readouterr().out)
 
-    real_commit, rivals = dal.commit_customer, []
-
-    def lose_once(record, expected_version, *args, **kwargs):
-        if not rivals:
-            rivals.append(1)
-            live = dal.get_customer("test", record.id)
-            real_commit(live.model_copy(update={"version": live.version + 1}), live.version)
-        return real_commit(record, expected_version, *args, **kwargs)
-
-    monkeypatch.setattr(dal, "commit_customer", lose_once)
+    lose_to_rivals(monkeypatch)
     api.transaction(customer, 1)
     monkeypatch.undo()
     assert "VersionConflictsRetried" in _metrics(capsys.readouterr().out)
 
-    from ledger import config
 
-    monkeypatch.setenv("WRITE_BUDGET_MS", "30")
-    config.settings.cache_clear()
+    shorten_write_budget(monkeypatch, 30)
     monkeypatch.setattr(dal, "commit_customer", lambda *a, **k: (_ for _ in ()).throw(dal.StaleCustomer(None)))
     assert api.post(f"/v1/customers/{customer}/balance_transactions", {"amount": 1, "currency": "usd"}).status == 429
     monkeypatch.undo()
-    config.settings.cache_clear()
     assert "LockTimeouts" in _metrics(capsys.readouterr().out)
 
 
@@ -76,16 +66,7 @@ def test_a_replayed_create_costs_one_read_and_a_single_lost_race_no_re_read(api,
     assert again.body == first.body and calls == ["GetItem"]
 
     customer = first.body["id"]
-    real_commit, rivals = dal.commit_customer, []
-
-    def lose_once(record, expected_version, *args, **kwargs):
-        if not rivals:
-            rivals.append(1)
-            live = dal.get_customer("test", record.id)
-            real_commit(live.model_copy(update={"version": live.version + 1}), live.version)
-        return real_commit(record, expected_version, *args, **kwargs)
-
-    monkeypatch.setattr(dal, "commit_customer", lose_once)
+    lose_to_rivals(monkeypatch)
     with counted() as calls:
         assert api.transaction(customer, 3)["ending_balance"] == 3
     # read, lose (the rival's own GetItem and Put are in between), then retry from the state handed back
@@ -167,7 +148,6 @@ def test_when_a_losing_request_stops_yielding(ledger_table, monkeypatch, elapsed
 def test_what_an_edit_counts_when_it_loses(api, ledger_table, capsys, monkeypatch):
     """An edit that loses to another edit of the same transaction retries and counts it; one that keeps
     losing until its budget is spent answers lock_timeout and counts that."""
-    from ledger import config
 
     customer = api.customer()["id"]
     txn = api.transaction(customer, 10)["id"]
@@ -188,13 +168,11 @@ def test_what_an_edit_counts_when_it_loses(api, ledger_table, capsys, monkeypatc
     assert names.count("TransactionEditConflictsRetried") == 1 and "LockTimeouts" not in names
     assert api.get(path).body["description"] == "rival"  # the winner's edit kept, ours applied after it
 
-    monkeypatch.setenv("WRITE_BUDGET_MS", "30")
-    config.settings.cache_clear()
+    shorten_write_budget(monkeypatch, 30)
     monkeypatch.setattr(dal, "commit_transaction_edit",
                         lambda *a, **k: (_ for _ in ()).throw(dal.StaleTransaction()))
     reply = api.post(path, {"metadata": {"a": "2"}})
     monkeypatch.undo()
-    config.settings.cache_clear()
     assert (reply.status, reply.error["code"]) == (429, "lock_timeout")
     assert "LockTimeouts" in _metrics(capsys.readouterr().out)
     assert api.get(path).body["metadata"] == {"a": "1"}

@@ -7,6 +7,7 @@ import time
 import pytest
 
 from ledger import dal
+from tests.support.budget import shorten_write_budget
 from tests.support.chains import assert_intact
 
 pytestmark = pytest.mark.dynamodb_local
@@ -45,12 +46,11 @@ def test_a_conflict_is_retried_from_the_returned_state(api, ledger_table, monkey
 def test_a_request_losing_to_a_busy_writer_is_not_starved(api, ledger_table, monkeypatch):
     """A rival commits during every pause of ours (and before our first write): only a retry made at
     once from the state handed back can win. Halfway through its budget the request makes those."""
-    from ledger import balance_transactions, config
+    from ledger import balance_transactions
     from ledger.models import Source
 
     customer = api.customer()
-    monkeypatch.setenv("WRITE_BUDGET_MS", "600")
-    config.settings.cache_clear()
+    shorten_write_budget(monkeypatch, 2000)  # short enough that a request only ever losing would run out
     real_commit, real_sleep = dal.commit_customer, time.sleep
     paused, rivals = [True], []
 
@@ -72,7 +72,6 @@ def test_a_request_losing_to_a_busy_writer_is_not_starved(api, ledger_table, mon
     monkeypatch.setattr(dal, "commit_customer", commit_after_a_busy_rival)
     mine = api.transaction(customer["id"], 100)
     monkeypatch.undo()
-    config.settings.cache_clear()
     assert len(rivals) >= 3  # it lost several times before it was urgent
     _, chain = assert_intact(customer["id"])
     assert [t.id for t in chain if t.amount == 100] == [mine["id"]]
@@ -82,12 +81,11 @@ def test_a_request_losing_to_a_busy_writer_is_not_starved(api, ledger_table, mon
 def test_spent_budget_answers_lock_timeout_and_writes_nothing(api, ledger_table, monkeypatch):
     """A rival really commits before every attempt of ours, so every attempt really loses its
     condition: when the budget is spent the answer is 429, and none of our attempts left a trace."""
-    from ledger import balance_transactions, config
+    from ledger import balance_transactions
     from ledger.models import Source
 
     customer = api.customer(balance=1)
-    monkeypatch.setenv("WRITE_BUDGET_MS", "200")
-    config.settings.cache_clear()
+    shorten_write_budget(monkeypatch, 200)
     real_commit, rivals = dal.commit_customer, []
 
     def commit_after_a_rival(record, expected_version, *args, **kwargs):
@@ -103,7 +101,6 @@ def test_spent_budget_answers_lock_timeout_and_writes_nothing(api, ledger_table,
     assert (reply.status, reply.error["code"]) == (429, "lock_timeout")
     assert reply.headers["Stripe-Should-Retry"] == "true"
     monkeypatch.undo()
-    config.settings.cache_clear()
     stored, chain = assert_intact(customer["id"])
     assert len(rivals) >= 2 and [t.id for t in chain[1:]] == rivals
     assert 5 not in [t.amount for t in chain] and stored.balance == 1 + 2 * len(rivals)

@@ -7,16 +7,19 @@ from pathlib import Path
 import pytest
 from botocore.exceptions import ClientError
 
+from tests.support.rivals import lose_to_rivals, post_one_unit
 from tests.support.scheduling import drain, entries_for, plan, run_scheduler, run_worker
 from tests.support.waiting import eventually
 from tools import async_invoke, local_aws, template
 from tools.local_aws import iam
 
 pytestmark = pytest.mark.dynamodb_local
+# What Lambda's SQS event source mapping needs from the function's role, as AWS documents it (the SQS
+# actions of AWSLambdaSQSQueueExecutionRole). No visibility change: a failed record becomes visible again
+# when its visibility timeout ends, and the code never changes one either.
+SQS_EVENT_SOURCE = {"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"}
 # Granted for what the Lambda service does with the role, not for calls the code makes.
-USED_BY_THE_SERVICE = {"logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents",
-                       "sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility",
-                       "sqs:GetQueueAttributes"}
+USED_BY_THE_SERVICE = {"logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents", *SQS_EVENT_SOURCE}
 
 
 @pytest.fixture
@@ -44,6 +47,7 @@ def test_a_role_missing_a_needed_action_fails_as_on_aws(api, template_without):
     assert api.post(path, {"amount": 100, "currency": "usd"}).status == 200  # one GetItem: still allowed
     refused = api.post(path, {"amount": 100, "currency": "usd"}, headers={"Idempotency-Key": "k1"})
     assert refused.status == 500 and refused.error["type"] == "api_error"
+    assert refused.headers["Stripe-Should-Retry"] == "false"  # a denial repeats on every retry
 
     from ledger import dal
 
@@ -60,26 +64,6 @@ def test_request_functions_cannot_touch_api_keys(ledger_table):
         with local_aws.acting_as(function), pytest.raises(ClientError) as denied:
             dal.get_api_key("0" * 64)
         assert denied.value.response["Error"]["Code"] == "AccessDeniedException"
-
-
-def _rival_commits(monkeypatch, times: int) -> None:
-    """The next `times` commits each lose to a rival that commits just before them (the customer's
-    version moves on), so a writer retries from the returned state, then backs off and re-reads."""
-    from ledger import balance_transactions, dal
-    from ledger.models import Source
-
-    real_commit, left = dal.commit_customer, [times]
-
-    def commit_after_a_rival(record, expected_version, *args, **kwargs):
-        if left[0] > 0 and expected_version is not None:
-            left[0] -= 1
-            live = dal.get_customer(record.mode, record.id)
-            rival = balance_transactions.next_transaction(live, amount=1, currency="usd", kind="adjustment",
-                                                          source=Source(origin="api"))
-            real_commit(rival.customer, live.version, rival.transaction)
-        return real_commit(record, expected_version, *args, **kwargs)
-
-    monkeypatch.setattr(dal, "commit_customer", commit_after_a_rival)
 
 
 def _exercise_every_path(api, plan_queue, monkeypatch) -> None:
@@ -120,10 +104,10 @@ def _exercise_every_path(api, plan_queue, monkeypatch) -> None:
     customers = [alice] + [api.customer()["id"] for _ in range(3)]
     run_scheduler(plan(entries_for(customers[:1]), dry_run=True))
     with pytest.MonkeyPatch.context() as patch:
-        _rival_commits(patch, times=2)
+        lose_to_rivals(patch, times=2, rival=post_one_unit)
         run_scheduler(plan(entries_for(customers[:1]), name="direct"))
         run_scheduler(plan(entries_for(customers, per_customer=40), name="queued"))
-        _rival_commits(patch, times=2)
+        lose_to_rivals(patch, times=2, rival=post_one_unit)
         run_worker(drain(plan_queue))
     lines = "\n".join(f'{{"id": "e{i}", "customer": "{alice}", "amount": -1, "currency": "usd"}}' for i in range(3))
     plan_queue["s3"].put_object(Bucket=plan_queue["bucket"], Key="p.jsonl", Body=lines.encode())
@@ -152,3 +136,17 @@ def test_every_role_holds_exactly_what_its_code_uses(api, plan_queue, monkeypatc
                 if not probe:
                     unused.setdefault(function, []).append(f"{action} on {statement['Resource']}")
     assert not unused, f"granted but never used: {unused}"
+
+
+def test_a_queue_driven_function_holds_exactly_what_its_event_source_needs():
+    """The least-privilege check skips the service's actions, so they are checked here: a function driven
+    by a queue holds exactly what the event source needs, and no other function holds any of it."""
+    import os
+
+    for function in template.functions():
+        role = iam.role_of(function, os.environ)
+        sqs = {action for statement in role.statements for action in iam._listed(statement.get("Action", []))
+               if action.lower().startswith("sqs:") and action in USED_BY_THE_SERVICE}
+        events = template.functions()[function]["Properties"].get("Events") or {}
+        driven = any(event["Type"] == "SQS" for event in events.values())
+        assert sqs == (SQS_EVENT_SOURCE if driven else set()), function

@@ -2,6 +2,9 @@
 parameter models and Stripe's schemas for the shared objects."""
 
 import json
+import types
+
+import pytest
 
 from tests.support.schemas import FRAGMENT
 from tools import openapi, template
@@ -40,3 +43,16 @@ def test_parameters_come_from_the_models():
     listing = document["paths"]["/v1/customers/{customer}/balance_transactions"]["get"]
     limit = next(p for p in listing["parameters"] if p["name"] == "limit")
     assert (limit["schema"]["minimum"], limit["schema"]["maximum"]) == (1, 100)
+
+
+def test_an_operation_without_a_docstring_is_refused_by_name():
+    """A new function's app.py without a module docstring: `make openapi` names the file and what the
+    docstring is for, instead of failing with an IndexError."""
+    module = types.ModuleType("functions.ExportFunction.app")
+    module.__file__ = str(template.ROOT / "functions" / "export" / "app.py")
+    for docstring in (None, "", "  \n  "):
+        module.__doc__ = docstring
+        with pytest.raises(openapi.MissingSummary, match=r"^functions/export/app\.py .*docstring.*summary"):
+            openapi.summary(module)
+    module.__doc__ = "\n  GET /v1/export: every transaction.\n\n  More words.\n"
+    assert openapi.summary(module) == "GET /v1/export: every transaction."

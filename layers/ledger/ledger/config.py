@@ -1,8 +1,10 @@
 """Deployment settings: the function's environment (set by template.yaml) as one validated model.
 
 Nothing falls back silently: a missing or malformed variable is a ConfigurationError naming it. On
-Lambda the settings are validated when the module is first imported, so a misconfigured function fails
-its cold start, not some later request.
+Lambda the variables the template always sets are required, and the settings are validated when the
+module is first imported, so a misconfigured function fails its cold start, not some later request. Off
+Lambda (the operator tools run the layer without a function's environment) the defaults below stand in
+for the template's values; a test keeps them equal.
 """
 
 import os
@@ -45,7 +47,25 @@ _VARIABLES = {"table_name": "TABLE_NAME", "default_currency": "DEFAULT_CURRENCY"
               "dynamodb_endpoint": "LEDGER_DYNAMODB_ENDPOINT"}
 
 
+# What template.yaml sets for every function (its Globals), and what it sets together with the queue
+# (the limit decides which plans go through it): on Lambda, a missing one is a broken deployment.
+REQUIRED_ON_LAMBDA = ("TABLE_NAME", "DEFAULT_CURRENCY", "WRITE_BUDGET_MS")
+REQUIRED_WITH_QUEUE = ("DIRECT_APPLY_LIMIT",)
+
+
+def missing_on_lambda(environ: Mapping[str, str]) -> list[str]:
+    """The variables the template always sets that this Lambda environment lacks (none off Lambda)."""
+    if not environ.get("AWS_LAMBDA_FUNCTION_NAME"):
+        return []
+    required = REQUIRED_ON_LAMBDA + (REQUIRED_WITH_QUEUE if environ.get("ADJUSTMENTS_QUEUE_URL") else ())
+    return [name for name in required if not environ.get(name)]
+
+
 def from_environment(environ: Mapping[str, str]) -> Settings:
+    missing = missing_on_lambda(environ)
+    if missing:
+        problems = "; ".join(f"{name}: missing (template.yaml sets it)" for name in missing)
+        raise ConfigurationError(f"the function's environment is not valid ({problems})")
     values: dict[str, object] = {field: environ[name] for field, name in _VARIABLES.items() if environ.get(name)}
     values["usage_keys"] = {mode: environ[f"{mode.upper()}_MODE_USAGE_KEY"] for mode in _MODES
                             if environ.get(f"{mode.upper()}_MODE_USAGE_KEY")}

@@ -23,6 +23,15 @@ class Policy:
     backoff_base_ms: float  # the first pause is up to this long, doubling each time…
     backoff_cap_ms: float  # …up to this
 
+    def __post_init__(self) -> None:
+        # A bound of zero or less would make a loop that never runs or never pauses, and a cap under
+        # the base would silently shrink every pause: mistakes in the policy, refused where it is built.
+        assert self.attempts_max > 0, f"attempts_max must be positive, not {self.attempts_max}"
+        assert self.budget_ms > 0, f"budget_ms must be positive, not {self.budget_ms}"
+        assert self.backoff_base_ms > 0, f"backoff_base_ms must be positive, not {self.backoff_base_ms}"
+        assert self.backoff_base_ms <= self.backoff_cap_ms, (
+            f"backoff_base_ms ({self.backoff_base_ms}) must not exceed backoff_cap_ms ({self.backoff_cap_ms})")
+
 
 class Exhausted(Exception):
     """The policy's attempts or time budget are spent."""
