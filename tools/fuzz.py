@@ -8,7 +8,12 @@ header the API reads. Most requests name real customers and transactions, so the
 lookups are reached. An answer passes when it is not a 5xx and is a JSON object (a Stripe error with a
 type and a message, when not a 2xx).
 
-  python -m tools.fuzz [--cases N] [--seed S]     last line: fuzz: cases=N server_errors=M malformed=K
+Header values reach the functions as text, as API Gateway passes them on (a four-byte character is one
+character, a lone surrogate is what a JSON escape in the event decodes to), not as the latin-1 bytes a
+plain WSGI server would hand over: so the Idempotency-Key's length limit is met in characters.
+
+  python -m tools.fuzz [--cases N] [--seed S] [--output bench/fuzz.json]
+      last line: fuzz: cases=N server_errors=M malformed=K; --output writes the tally as JSON
 """
 
 from __future__ import annotations
@@ -17,15 +22,23 @@ import argparse
 import json
 import random
 import sys
+import time
 import urllib.parse
+from collections import Counter
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from tools import template
 
 FOUR_BYTES = "\U0001f600"
-LIMITS = {"description": 350, "name": 256, "email": 512, "phone": 20}  # customer description: 5000
+SURROGATES = ["\ud800", "\udbff", "\udc00", "\udfff"]
+# Every length limit the API has, in characters: a customer's description is longer than a
+# transaction's; the Idempotency-Key is a header.
+LIMITS = {"description": 350, "customer description": 5000, "name": 256, "email": 512, "phone": 20,
+          "metadata key": 40, "metadata value": 500, "Idempotency-Key": 255}
 TRICKY = ["\ud800", "\udfff", "\x00", "\u202e", "\n", "\\", '"', "é", FOUR_BYTES, "%", "[", "]", "#", "~"]
+PROBLEMS_SHOWN_MAX = 20  # problems printed and kept in the JSON tally; the counts cover them all
 HEADERS = ["Idempotency-Key", "Stripe-Version", "Content-Type", "Stripe-Account", "Authorization", "User-Agent"]
 
 
@@ -59,11 +72,22 @@ class Hostile:
         self.rng, self.customers, self.transactions, self.key = rng, customers, transactions, key
 
     def text(self, limit: int | None = None) -> str:
+        if limit is not None and self.rng.random() < 0.5:
+            return self.at_limit(limit)
         rng = self.rng
-        if limit is not None and rng.random() < 0.5:  # at or just past a length limit, in 4-byte characters
-            return FOUR_BYTES * (limit + rng.choice([-1, 0, 0, 1]))
         return "".join(rng.choice([rng.choice(TRICKY), chr(rng.randint(32, 0x2FFF)), "a"])
                        for _ in range(rng.choice([0, 1, 3, 40, 41, 500, 501])))
+
+    def at_limit(self, limit: int) -> str:
+        """Text of exactly `limit` characters (now and then one fewer or one more), most often four-byte
+        ones, with a lone surrogate at its first, middle or last place half of the time: where a check
+        that counts bytes, or that stops at the first bad character, would go wrong."""
+        rng = self.rng
+        length = limit + rng.choice([-1, 0, 0, 0, 1])
+        characters = list(rng.choice([FOUR_BYTES, FOUR_BYTES, "a", "é"]) * length)
+        if characters and rng.random() < 0.5:
+            characters[rng.choice([0, length // 2, length - 1])] = rng.choice(SURROGATES)
+        return "".join(characters)
 
     def scalar(self) -> Any:
         rng = self.rng
@@ -82,25 +106,26 @@ class Hostile:
             node = [node] if self.rng.random() < 0.5 else {self.text(): node}
         return node
 
-    def value(self, name: str) -> Any:
+    def value(self, name: str, route: template.Route) -> Any:
         rng = self.rng
         if name == "metadata" and rng.random() < 0.7:
-            keys = [FOUR_BYTES * rng.choice([39, 40, 41]), *(self.text() for _ in range(rng.choice([1, 50, 51])))]
-            return {k: self.text(500) for k in keys}
+            keys = [self.at_limit(LIMITS["metadata key"]), *(self.text() for _ in range(rng.choice([1, 50, 51])))]
+            return {k: self.text(LIMITS["metadata value"]) for k in keys}
         if name == "expand":
             paths = ["customer", "data.customer", "invoice_credit_balance", self.text()]
             return rng.choices(paths, k=rng.randint(0, 4))
         if name == "created" and rng.random() < 0.6:
             bound = rng.choice(["gt", "gte", "lt", "lte", self.text()])
             return {bound: rng.choice([10**10, -1, 10**19, self.scalar()])}
-        if name in LIMITS and rng.random() < 0.6:
-            return self.text(LIMITS[name])
+        limit = limit_of(name, route)
+        if limit is not None and rng.random() < 0.6:
+            return self.text(limit)
         return self.nested() if rng.random() < 0.15 else self.scalar()
 
-    def params(self) -> list[tuple[str, Any]]:
+    def params(self, route: template.Route) -> list[tuple[str, Any]]:
         names = ["amount", "currency", "description", "metadata", "expand", "balance", "name", "email", "phone",
                  "limit", "starting_after", "ending_before", "created", "invoice", self.text()]
-        pairs = [(name, self.value(name)) for name in self.rng.sample(names, self.rng.randint(0, 6))]
+        pairs = [(name, self.value(name, route)) for name in self.rng.sample(names, self.rng.randint(0, 6))]
         if pairs and self.rng.random() < 0.2:
             pairs.append(self.rng.choice(pairs))  # a duplicate key
         if self.rng.random() < 0.7:
@@ -146,20 +171,20 @@ class Hostile:
         rng = self.rng
         headers = {"Authorization": f"Bearer {self.key}"}
         for name in rng.sample(HEADERS, rng.randint(0, 3)):
-            value = rng.choice([self.text(), "x" * 300, "", "application/json; charset=utf-8", "text/plain",
-                                f"Basic {self.key}", "Bearer sk_live_" + "a" * 40, "acct_1"])
-            headers[name] = value.encode("latin-1", "replace").decode("latin-1").replace("\n", " ").replace("\r", " ")
+            value = rng.choice([self.text(LIMITS.get(name)), "x" * 300, "", "application/json; charset=utf-8",
+                                "text/plain", f"Basic {self.key}", "Bearer sk_live_" + "a" * 40, "acct_1"])
+            headers[name] = value.replace("\n", " ").replace("\r", " ")  # a line break would end the header
         return headers
 
     def case(self) -> Case:
         rng = self.rng
         route = rng.choice(template.routes())
-        pairs = self.params()
+        pairs = self.params(route)
         case = Case(method=route.method if rng.random() < 0.95 else rng.choice(["PUT", "PATCH", "GET"]),
                     path=self.path(route), headers=self.headers())
         as_json = route.method == "POST" and rng.random() < 0.5
         if route.method != "POST" or rng.random() < 0.2:  # query string, also mixed with a body
-            case.query = self.form(self.params() if route.method == "POST" else pairs)
+            case.query = self.form(self.params(route) if route.method == "POST" else pairs)
         if route.method == "POST":
             if as_json:
                 case.body = self.json_body(pairs)
@@ -167,6 +192,30 @@ class Hostile:
             else:
                 case.body = urllib.parse.urlencode(self.form(pairs), errors="surrogatepass").encode()
         return case
+
+
+def limit_of(name: str, route: template.Route) -> int | None:
+    """The length limit of field `name` on `route`, if it has one."""
+    if name == "description" and "balance_transactions" not in route.path:
+        return LIMITS["customer description"]
+    return LIMITS.get(name)
+
+
+@dataclass
+class Tally:
+    """What a run found: problems are described one a line, with the case's number (reproducible by seed)."""
+
+    cases: int = 0
+    server_errors: list[str] = field(default_factory=list)
+    malformed: list[str] = field(default_factory=list)
+    statuses: Counter[int] = field(default_factory=Counter)
+
+    def record(self, number: int, case: Case, status: int, problem: str | None) -> None:
+        self.cases += 1
+        self.statuses[status] += 1
+        if problem:
+            (self.server_errors if status >= 500 else self.malformed).append(
+                f"#{number} {case.method} {case.path[:80]}: {problem}")
 
 
 def judge(status: int, text: str, content_type: str = "application/json") -> str | None:
@@ -188,22 +237,36 @@ def judge(status: int, text: str, content_type: str = "application/json") -> str
 
 
 def run(app: Any, cases: int, seed: int, customers: list[str], transactions: dict[str, list[str]],
-        key: str) -> tuple[int, list[str], list[str]]:
-    """(cases run, server errors, malformed answers) of `cases` hostile requests against a WSGI app."""
+        key: str) -> Tally:
+    """The tally of `cases` hostile requests against a WSGI app."""
     from werkzeug.test import Client
 
     client, hostile = Client(app), Hostile(random.Random(seed), customers, transactions, key)
-    server_errors: list[str] = []
-    malformed: list[str] = []
+    tally = Tally()
     for number in range(cases):
         case = hostile.case()
         response = client.open(case.path, method=case.method, query_string=urllib.parse.urlencode(
             case.query, errors="surrogatepass"), data=case.body, headers=case.headers)
-        problem = judge(response.status_code, response.get_data(as_text=True), response.content_type or "")
-        if problem:
-            (server_errors if response.status_code >= 500 else malformed).append(
-                f"#{number} {case.method} {case.path[:80]}: {problem}")
-    return cases, server_errors, malformed
+        tally.record(number, case, response.status_code,
+                     judge(response.status_code, response.get_data(as_text=True), response.content_type or ""))
+    return tally
+
+
+def outcome(tally: Tally, seed: int, seconds: float) -> dict[str, Any]:
+    """The run as bench/fuzz.json keeps it, for the documents' figures: counts, and the problems found
+    (the first few, each reproducible by seed and case number)."""
+    return {"seed": seed, "cases": tally.cases, "server_errors": len(tally.server_errors),
+            "malformed": len(tally.malformed), "seconds": round(seconds, 1),
+            "statuses": {str(status): n for status, n in sorted(tally.statuses.items())},
+            "problems": (tally.server_errors + tally.malformed)[:PROBLEMS_SHOWN_MAX]}
+
+
+def write(document: dict[str, Any], path: Path) -> None:
+    """Replace `path` whole (a reader never sees half a file)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_suffix(".tmp")
+    temporary.write_text(json.dumps(document, indent=1, ensure_ascii=False) + "\n")
+    temporary.replace(path)
 
 
 def seed_ledger(app: Any, key: str, customers_count: int = 5) -> tuple[list[str], dict[str, list[str]]]:
@@ -230,6 +293,7 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="fuzz", description=__doc__.split("\n")[0])
     parser.add_argument("--cases", type=int, default=10_000)
     parser.add_argument("--seed", type=int, default=20261128)
+    parser.add_argument("--output", type=Path, help="write the tally there as JSON (make fuzz: bench/fuzz.json)")
     args = parser.parse_args(argv)
     from tools import dynamodb_local, lambda_local
     from tools.local_api import DEFAULT_KEY, LocalApi
@@ -243,11 +307,16 @@ def main(argv: list[str]) -> int:
         logger.setLevel("CRITICAL")  # thousands of refusals: the tally is what matters
         api_keys.register(DEFAULT_KEY)
         customers, transactions = seed_ledger(app, DEFAULT_KEY)
-        cases, server_errors, malformed = run(app, args.cases, args.seed, customers, transactions, DEFAULT_KEY)
-    for problem in (server_errors + malformed)[:20]:
+        started = time.perf_counter()
+        tally = run(app, args.cases, args.seed, customers, transactions, DEFAULT_KEY)
+        seconds = time.perf_counter() - started
+    result = outcome(tally, args.seed, seconds)
+    for problem in result["problems"]:
         print(problem)
-    print(f"fuzz: cases={cases} server_errors={len(server_errors)} malformed={len(malformed)}")
-    return 1 if server_errors or malformed else 0
+    if args.output:
+        write(result, args.output)
+    print(f"fuzz: cases={tally.cases} server_errors={result['server_errors']} malformed={result['malformed']}")
+    return 1 if tally.server_errors or tally.malformed else 0
 
 
 if __name__ == "__main__":

@@ -7,7 +7,8 @@ Language engine"), so no directive runs and no `##` comment is dropped. `$contex
 is the message already quoted as a JSON string; `$context.authorizer.<key>` is the authorizer's value as
 plain text, unescaped. A type the template does not customise falls back to DEFAULT_4XX or DEFAULT_5XX
 and then to API Gateway's own default, `{"message":$context.error.messageString}`. Header mappings take
-a 'static' value, `context.…`, `stageVariables.…` or `method.request.{header,path,querystring}.…`.
+a 'static' value, `context.…`, `stageVariables.…` or `method.request.{header,path,querystring}.…`, one
+of them alone (no concatenation); a request parameter the request lacks leaves the header out.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ DEFAULTS: dict[str, tuple[int, str | None]] = {
     "DEFAULT_5XX": (502, "Internal server error"),
 }
 DEFAULT_TEMPLATE = '{"message":$context.error.messageString}'
+_REQUEST_HEADER = "method.request.header."
 _VARIABLE = re.compile(r"\$(context|stageVariables)((?:\.[A-Za-z_][A-Za-z0-9_]*)+)")
 
 
@@ -77,7 +79,9 @@ def answer(response_type: str, request: Request) -> Answer:
     body = _substitute((spec.get("ResponseTemplates") or {}).get("application/json", DEFAULT_TEMPLATE), context)
     headers = {"Content-Type": "application/json"}
     for name, source in ((spec.get("ResponseParameters") or {}).get("Headers") or {}).items():
-        headers[name] = _header_value(source, request, context)
+        value = _header_value(source, request, context)
+        if value is not None:
+            headers[name] = value
     return Answer(status, headers, body)
 
 
@@ -111,13 +115,18 @@ def _substitute(text: str, context: dict[str, Any]) -> str:
     return _VARIABLE.sub(value, text)
 
 
-def _header_value(source: str, request: Request, context: dict[str, Any]) -> str:
+def _header_value(source: str, request: Request, context: dict[str, Any]) -> str | None:
+    """The value a header mapping gives, or None when it maps a request parameter the request lacks
+    (API Gateway then leaves the header out)."""
     if source.startswith("'") and source.endswith("'"):
         return source[1:-1]
     if source.startswith("context."):
         return _lookup(source.split(".")[1:], context)
-    for prefix, values in (("method.request.header.", request.headers), ("method.request.querystring.", request.query),
+    if source.startswith(_REQUEST_HEADER):
+        # Header names are case-insensitive; the request's are kept in lower case.
+        return request.headers.get(source[len(_REQUEST_HEADER):].lower())
+    for prefix, values in (("method.request.querystring.", request.query),
                            ("method.request.path.", request.path_parameters)):
         if source.startswith(prefix):
-            return values.get(source[len(prefix):], "")
+            return values.get(source[len(prefix):])
     raise ValueError(f"unsupported gateway response header mapping {source!r}")

@@ -19,6 +19,7 @@ from tools import local_aws, template
 
 LAYER_DIR = template.ROOT / "layers" / "ledger"
 STAGE = "stripe"
+REQUEST_BYTES_MAX = 6 * 1024 * 1024  # Lambda's synchronous invocation payload limit (the event)
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 
 

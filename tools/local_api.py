@@ -1,15 +1,16 @@
 """`make run`: the API on http://127.0.0.1:3000 over DynamoDB Local, without Docker.
 
 Each HTTP request goes through API Gateway's steps in its order (route match from template.yaml,
-size limit, throttling, the authorizer and its result cache, the usage plan), becomes an API Gateway
-REST proxy event and is handed to the function the template routes it to. Functions run in warm
-execution environments (tools.environments), one worker process per concurrent request of a function,
-so they never share logger, metrics or module state.
+size limit, the authorizer and its result cache, the usage plan, the usage plan's throttle then the
+method's), becomes an API Gateway REST proxy event and is handed to the function the template routes
+it to. Functions run in warm execution environments (tools.environments), one worker process per
+concurrent request of a function, so they never share logger, metrics or module state.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
 import sys
@@ -38,9 +39,9 @@ def _rule(route: template.Route) -> Rule:
 
 class LocalApi:
     """API Gateway in front of the template's functions. `invoker` runs them (in this process unless
-    given: tools.environments.Pool is the server's); `rate_limits` throttles as API Gateway would (the
-    stage and each mode's usage plan); `authorizer_cache` keeps the authorizer's results for the
-    template's TTL; `clock` drives both (tests freeze it)."""
+    given: tools.environments.Pool is the server's); `rate_limits` throttles as API Gateway would (each
+    mode's usage plan, then each method of the stage); `authorizer_cache` keeps the authorizer's
+    results for the template's TTL; `clock` drives both (tests freeze it)."""
 
     def __init__(self, table_name: str | None = TABLE_NAME, rate_limits: bool = True, clock: Any = None,
                  invoker: Invoker | None = None, authorizer_cache: bool = True) -> None:
@@ -65,14 +66,12 @@ class LocalApi:
         seen.resource_path, seen.path_parameters = route.path, dict(path_parameters)
         if (request.content_length or 0) > MAX_REQUEST_BYTES:
             return _answer("REQUEST_TOO_LARGE", seen)
-        if self.buckets is not None and not self.buckets.take(throttle.STAGE):
-            return _answer("THROTTLED", seen)
         refusal = self.authorize(seen)
         if refusal is not None:
             return _answer(refusal, seen)
         if self.limits.api_key_required and seen.api_key not in self.limits.plans:
             return _answer("INVALID_API_KEY", seen)
-        if self.buckets is not None and not self.buckets.take(seen.api_key or ""):
+        if not self.admit(seen.api_key, route):
             return _answer("THROTTLED", seen)
         event = lambda_local.api_event(
             request.method, request.path, resource=route.path, path_parameters=seen.path_parameters,
@@ -80,6 +79,10 @@ class LocalApi:
             body=request.get_data(cache=False), source_ip=seen.source_ip, authorizer=seen.authorizer,
             request_id=seen.request_id,
         )
+        if len(json.dumps(event).encode()) > lambda_local.REQUEST_BYTES_MAX:
+            # Lambda refuses the invocation (RequestEntityTooLargeException): the function never runs.
+            print(f"{route.function} not invoked: the event passes Lambda's request limit", file=sys.stderr)
+            return _answer("DEFAULT_5XX", seen)
         try:
             result = self.invoker.invoke(route.function, event)
             response = Response(result.get("body") or "", status=result["statusCode"])
@@ -89,6 +92,15 @@ class LocalApi:
             print(f"{route.function} failed: {type(failure).__name__}: {failure}", file=sys.stderr)
             return _answer("DEFAULT_5XX", seen)
         return response
+
+    def admit(self, usage_key: str | None, route: template.Route) -> bool:
+        """Whether the throttles let the request through, in AWS's order: its usage plan's limit first,
+        then its method's, so that a request one mode's plan refuses takes nothing from the method
+        limits the other mode needs."""
+        if self.buckets is None:
+            return True
+        method = throttle.method_bucket(route.method, route.path)
+        return self.buckets.take(usage_key or "") and self.buckets.take(method)
 
     def authorize(self, seen: gateway.Request) -> str | None:
         """The gateway response to refuse the request with, or None; on the way, the authorizer's

@@ -6,7 +6,7 @@ synchronously. Every entry's idempotency key comes from the plan, the occurrence
 the entries still missing are applied. A record is removed once its occurrence succeeds; one that fails
 again stays for the next redrive. Occurrences older than 14 days are refused by the function.
 
-  python -m tools.redrive                              the local run's records (.local/destinations)
+  python -m tools.redrive                              the records Lambda's async emulation wrote (.local/destinations)
   python -m tools.redrive --queue-url URL --function F a deployed stack (your AWS credentials and region)
 """
 
@@ -21,6 +21,8 @@ from typing import Any
 FUNCTION = "ScheduledAdjustmentsFunction"
 DESTINATION = "ScheduleFailureQueue"
 RECORDS_MAX = 1000  # per run: a redrive is an operator's step, not a loop that may not end
+# Past the function's own timeout: Lambda answers a synchronous invoke only when the function ends.
+INVOKE_MARGIN_SECONDS = 60
 Invoke = Callable[[dict[str, Any]], bool]  # plan -> whether the occurrence succeeded
 
 
@@ -64,10 +66,22 @@ def _local_invoke(plan: dict[str, Any]) -> bool:
     return True
 
 
+def read_timeout_seconds() -> int:
+    """How long to wait for the function's answer: longer than it may run. botocore's default gives up
+    on a long occurrence while it still runs, invokes it again beside it, and then fails the redrive."""
+    from tools import template
+
+    timeout = template.functions()[FUNCTION]["Properties"].get("Timeout")
+    if timeout is None:
+        timeout = template.load()["Globals"]["Function"]["Timeout"]
+    return int(timeout) + INVOKE_MARGIN_SECONDS
+
+
 def _aws_invoke(function_name: str) -> Invoke:
     import boto3
+    from botocore.config import Config
 
-    client = boto3.client("lambda")
+    client = boto3.client("lambda", config=Config(read_timeout=read_timeout_seconds()))
 
     def invoke(plan: dict[str, Any]) -> bool:
         response = client.invoke(FunctionName=function_name, InvocationType="RequestResponse",

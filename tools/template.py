@@ -177,8 +177,9 @@ def default_authorizer() -> Authorizer | None:
 
 @dataclass(frozen=True)
 class Throttles:
-    """API Gateway's throttles as the template sets them: (rate per second, burst) of the whole stage,
-    and of each usage plan by the value of its API key."""
+    """API Gateway's throttles as the template sets them: (rate per second, burst) of each method of the
+    stage (the "/*" method setting, which AWS applies to every method apart), and of each usage plan by
+    the value of its API key."""
 
     stage: tuple[float, int] | None
     plans: dict[str, tuple[float, int]]

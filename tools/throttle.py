@@ -1,8 +1,12 @@
-"""API Gateway's throttling for the local run: token buckets (rate per second, burst) for the whole
-stage and for each usage plan, as template.yaml sets them, shared by the local server's forked workers.
+"""API Gateway's throttling for the local run: token buckets (rate per second, burst) for each usage
+plan and for each method of the stage, as template.yaml sets them, shared by the local server's forked
+workers.
 
-A request takes one token from the stage's bucket before the authorizer runs, then one from its usage
-plan's bucket (the key the authorizer named); an empty bucket is API Gateway's THROTTLED answer.
+In AWS's order: once the authorizer has named a request's usage plan key, the request takes one token
+from that plan's bucket, then one from its method's bucket (the stage's "/*" MethodSettings give every
+method a bucket of its own, not one shared by all). A request refused before that (no key, a denied
+key, an unknown route) takes no token, so it cannot use up another caller's allowance. An empty bucket
+is API Gateway's THROTTLED answer.
 """
 
 from __future__ import annotations
@@ -40,9 +44,13 @@ class Buckets:
             return True
 
 
-STAGE = "stage"
+def method_bucket(method: str, resource_path: str) -> str:
+    """The name of one method's bucket (usage plan keys never contain a space, so names never clash)."""
+    return f"{method} {resource_path}"
 
 
 def from_template(clock: Callable[[], float] = time.monotonic) -> Buckets:
     limits = template.throttles()
-    return Buckets({**({STAGE: limits.stage} if limits.stage else {}), **limits.plans}, clock)
+    methods = ({method_bucket(r.method, r.path): limits.stage for r in template.routes()} if limits.stage
+               else {})
+    return Buckets({**limits.plans, **methods}, clock)

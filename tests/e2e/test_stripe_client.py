@@ -5,17 +5,21 @@ import json
 import urllib.error
 import urllib.parse
 import urllib.request
+from typing import Any
 
 import pytest
 
-from ledger import balance_transactions
+from ledger import balance_transactions, wire
 from ledger.models import Caller
 from ledger.params import CreateBalanceTransaction
 from tests.support.chains import assert_intact
+from tests.support.clock import FrozenClock
 from tests.support.schemas import validate
-from tools.local_api import DEFAULT_KEY
+from tools.local_api import DEFAULT_KEY, LocalApi
 
 pytestmark = pytest.mark.dynamodb_local
+UNKNOWN_KEY = "sk_test_" + "0" * 24
+FLOOD_REQUESTS_MAX = 200  # more than test mode's burst: the flood meets its limit before this
 
 
 def test_seed_example_with_the_stripe_client(stripe_client):
@@ -116,7 +120,7 @@ def test_wire_details_the_sdk_exposes_on_every_response_kind(server):
     customer = client.v1.customers.create()
     response = customer.last_response
     assert response.idempotency_key and response.request_id.startswith("req_")  # the SDK's automatic key
-    assert response.headers["Stripe-Version"]
+    assert response.headers["Stripe-Version"] == stripe.api_version  # the version the SDK asked for
     txns = client.v1.customers.balance_transactions
     params, options = {"amount": 5, "currency": "usd"}, {"idempotency_key": "wire-1"}
     first = txns.create(customer.id, params=params, options=options)
@@ -124,13 +128,73 @@ def test_wire_details_the_sdk_exposes_on_every_response_kind(server):
     assert first.id == replay.id
     assert first.last_response.idempotency_key == replay.last_response.idempotency_key == "wire-1"
     assert replay.last_response.headers["Idempotent-Replayed"] == "true"
+    assert replay.last_response.headers["Stripe-Version"] == stripe.api_version
     with pytest.raises(stripe.InvalidRequestError) as missing:
         client.v1.customers.retrieve("cus_nobody")
     error = missing.value
     assert (error.http_status, error.code, error.param) == (404, "resource_missing", "id")
     assert error.error.doc_url == "https://stripe.com/docs/error-codes/resource-missing"
-    assert error.headers["Stripe-Version"] and error.request_id.startswith("req_")
+    assert error.headers["Stripe-Version"] == stripe.api_version and error.request_id.startswith("req_")
     with pytest.raises(stripe.InvalidRequestError) as invalid:
         txns.create(customer.id, params={"amount": 5, "currency": " usd"}, options={"idempotency_key": "wire-2"})
     assert (invalid.value.code, invalid.value.param) == ("invalid_currency", "currency")
     assert invalid.value.headers["Idempotency-Key"] == "wire-2"
+    with pytest.raises(stripe.IdempotencyError) as reused:
+        txns.create(customer.id, params={"amount": 6, "currency": "usd"}, options=options)
+    assert (reused.value.http_status, reused.value.error.type) == (400, "idempotency_error")
+    assert reused.value.headers["Idempotency-Key"] == "wire-1"
+    assert reused.value.headers["Stripe-Version"] == stripe.api_version
+    _assert_gateway_wire_details(_denied(server), "wire-3")
+
+
+def _denied(server: str) -> Any:
+    """API Gateway's own 401 for a key the authorizer does not know."""
+    import stripe
+
+    stranger = stripe.StripeClient(UNKNOWN_KEY, base_addresses={"api": server}, max_network_retries=0)
+    with pytest.raises(stripe.AuthenticationError) as denied:
+        stranger.v1.customers.create(options={"idempotency_key": "wire-3"})
+    assert denied.value.http_status == 401
+    assert denied.value.user_message == "Invalid API Key provided: sk_test_****0000"
+    return denied.value
+
+
+def _assert_gateway_wire_details(error: Any, idempotency_key: str) -> None:
+    """An answer API Gateway gives itself: the version the functions answer with when a request names
+    none (a header mapping cannot fall back to the request's), the key echoed, and API Gateway's own
+    request id (a mapping cannot add the `req_` prefix)."""
+    assert error.headers["Stripe-Version"] == wire.API_VERSION
+    assert error.headers["Idempotency-Key"] == idempotency_key
+    assert error.request_id == error.headers["Request-Id"] and error.request_id
+
+
+@pytest.fixture
+def throttled_server(ledger_table: str):
+    """The local API with its rate limits on and a clock that never moves, served from a thread: test
+    mode has its burst and nothing more."""
+    import threading
+
+    from werkzeug.serving import make_server
+
+    from tools import dynamodb_local
+
+    app = LocalApi(table_name=None, rate_limits=True, clock=FrozenClock(), authorizer_cache=False)
+    server = make_server("127.0.0.1", dynamodb_local.free_port(), app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+
+
+def test_wire_details_of_a_throttled_request(throttled_server):
+    """A 429 is API Gateway's: rate_limit in Stripe's shape, worth a retry, with the wire details."""
+    import stripe
+
+    client = stripe.StripeClient(DEFAULT_KEY, base_addresses={"api": throttled_server}, max_network_retries=0)
+    with pytest.raises(stripe.RateLimitError) as throttled:
+        for n in range(FLOOD_REQUESTS_MAX):
+            client.v1.customers.create(options={"idempotency_key": f"flood-{n}"})
+    error = throttled.value
+    assert (error.http_status, error.error.code) == (429, "rate_limit")  # the SDK keeps the code on .error
+    assert error.headers["Stripe-Should-Retry"] == "true"
+    _assert_gateway_wire_details(error, f"flood-{n}")  # the request that was throttled

@@ -1,6 +1,7 @@
 """`make package` builds what `sam build` would deploy, and every function runs from it alone: each is
-imported in an isolated interpreter (`python -I`) with only its own folder, the layer and a stand-alone
-boto3 on the path, as Lambda has it, and answers its sample event against DynamoDB Local."""
+imported in an isolated interpreter (`python -I -S`) with only its own folder, the layer, a stand-alone
+boto3 and the standard library on the path, as Lambda has it, and answers its sample event against
+DynamoDB Local. A package the layer lacks fails the run, whatever the interpreter has installed."""
 
 import functools
 import json
@@ -18,8 +19,19 @@ pytestmark = pytest.mark.dynamodb_local
 EVENTS = template.ROOT / "events"
 CACHE = template.ROOT / ".local" / "package-test"
 RUN = """
-import json, sys
-sys.path[:0] = sys.argv[1:4]
+import json, os, sys, sysconfig
+
+# Only the standard library stays: the interpreter's own site-packages (the test's venv holds every
+# dependency) would hide a package the layer lacks. -S keeps site from adding them; this removes any
+# that a distribution's build adds anyway.
+STDLIB = {sysconfig.get_path("stdlib"), sysconfig.get_path("platstdlib")}
+
+def standard(path):
+    if "site-packages" in path or "dist-packages" in path:
+        return False
+    return path.endswith(".zip") or any(path == root or path.startswith(root + os.sep) for root in STDLIB)
+
+sys.path[:] = sys.argv[1:4] + [path for path in sys.path if standard(path)]
 import app
 
 class Context:
@@ -88,17 +100,24 @@ def test_the_deployed_artifact_has_lambdas_wheels_and_the_same_files(artifact, t
         assert f"CodeUri: {logical_id}\n" in text and (deployed / logical_id / "app.py").exists()
 
 
+def _run(function: str, layer: Path, function_dir: Path, boto3_dir: Path, table: str,
+         endpoint: str) -> subprocess.CompletedProcess[str]:
+    """The function's sample event, answered in an interpreter that sees only the given folders."""
+    env = {"PATH": os.environ["PATH"], "TABLE_NAME": table, "LEDGER_DYNAMODB_ENDPOINT": endpoint,
+           "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local", "AWS_DEFAULT_REGION": "us-east-1",
+           "AWS_REGION": "us-east-1", **{k: v for k, v in template.environment(function, table).items()
+                                         if k not in ("TABLE_NAME", "LEDGER_DYNAMODB_ENDPOINT")}}
+    paths = [str(function_dir), str(layer), str(boto3_dir)]
+    return subprocess.run([_interpreter(), "-I", "-S", "-c", RUN, *paths, function],
+                          input=json.dumps(_sample(function)), capture_output=True, text=True, env=env, timeout=60)
+
+
 @pytest.mark.parametrize("function", list(template.functions()))
 def test_each_function_runs_from_the_artifact_alone(artifact, boto3_alone, ledger_table, dynamodb_endpoint,
                                                      function):
     samples.seed()
-    env = {"PATH": os.environ["PATH"], "TABLE_NAME": ledger_table, "LEDGER_DYNAMODB_ENDPOINT": dynamodb_endpoint,
-           "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local", "AWS_DEFAULT_REGION": "us-east-1",
-           "AWS_REGION": "us-east-1", **{k: v for k, v in template.environment(function, ledger_table).items()
-                                         if k not in ("TABLE_NAME", "LEDGER_DYNAMODB_ENDPOINT")}}
-    paths = [str(artifact / function), str(artifact / "LedgerLayer" / "python"), str(boto3_alone)]
-    done = subprocess.run([_interpreter(), "-I", "-c", RUN, *paths, function], input=json.dumps(_sample(function)),
-                          capture_output=True, text=True, env=env, timeout=60)
+    done = _run(function, artifact / "LedgerLayer" / "python", artifact / function, boto3_alone, ledger_table,
+                dynamodb_endpoint)
     assert done.returncode == 0, done.stderr[-3000:]
     result = json.loads(done.stdout.split("RESULT ", 1)[1])
     if function == "AuthorizerFunction":
@@ -109,3 +128,18 @@ def test_each_function_runs_from_the_artifact_alone(artifact, boto3_alone, ledge
         assert result == {"batchItemFailures": []}
     else:
         assert result["statusCode"] == 200, result["body"]
+
+
+def test_a_package_missing_from_the_layer_fails_the_run(artifact, boto3_alone, ledger_table, dynamodb_endpoint,
+                                                        tmp_path):
+    """The isolation can fail: the same layer without pydantic, and a function that needs it does not
+    import, though the interpreter running the tests has pydantic installed."""
+    layer = tmp_path / "layer-without-pydantic"
+    layer.mkdir()
+    for entry in (artifact / "LedgerLayer" / "python").iterdir():
+        if not entry.name.startswith("pydantic"):
+            (layer / entry.name).symlink_to(entry)
+    samples.seed()
+    function = "RetrieveCustomerFunction"
+    done = _run(function, layer, artifact / function, boto3_alone, ledger_table, dynamodb_endpoint)
+    assert done.returncode != 0 and "No module named 'pydantic" in done.stderr, done.stderr[-3000:]

@@ -56,7 +56,7 @@ def test_balance_that_would_overflow_is_refused(api_on_moto):
     api = api_on_moto
     customer = api.customer(balance=BIG)
     reply = api.post(f"/v1/customers/{customer['id']}/balance_transactions", {"amount": 1, "currency": "usd"})
-    assert (reply.status, reply.error["param"]) == (400, "amount")
+    assert (reply.status, reply.error["code"], reply.error["param"]) == (400, "parameter_invalid_integer", "amount")
     over = api.post(f"/v1/customers/{customer['id']}", {"balance": -BIG})
     assert (over.status, over.error["code"], over.error["param"]) == (400, "parameter_invalid_integer", "balance")
     assert api.get(f"/v1/customers/{customer['id']}").body["balance"] == BIG
@@ -238,3 +238,20 @@ def test_a_list_expands_its_objects_fields_under_data(api_on_moto: Api, path: st
     bare = api_on_moto.get(url, {"expand": [expanded]})
     refused = _stripe_error(f"This property cannot be expanded ({expanded}).", "expand")
     assert (bare.status, bare.error) == (400, refused)
+
+
+@pytest.mark.parametrize(("size", "status", "kind"), [
+    (2 * 1024 * 1024, 413, "invalid_request_error"),  # the function's own limit answers
+    (7 * 1024 * 1024, 502, "api_error"),  # past Lambda's invocation limit: API Gateway's DEFAULT_5XX
+    (11 * 1024 * 1024, 413, None),  # past API Gateway's payload limit
+])
+def test_a_body_too_large_for_each_layer_is_refused_by_that_layer(api_on_moto, size, status, kind):
+    """A body the function can take gets its Stripe 413; one whose event Lambda refuses to carry never
+    reaches the function (API Gateway answers, as on AWS); one past API Gateway's limit is refused first."""
+    customer = api_on_moto.customer()
+    body = b"amount=1&currency=usd&description=" + b"x" * size
+    reply = api_on_moto.post(f"/v1/customers/{customer['id']}/balance_transactions", raw_body=body)
+    assert reply.status == status, reply.body
+    if kind is not None:
+        assert reply.error["type"] == kind
+    assert api_on_moto.get(f"/v1/customers/{customer['id']}").body["balance"] == 0

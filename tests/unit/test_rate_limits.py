@@ -7,8 +7,10 @@ from werkzeug.test import Client
 
 from tests.support.api import LIVE_KEY, TEST_KEY, Api, Reply
 from tests.support.clock import FrozenClock
-from tools import template
+from tools import template, throttle
 from tools.local_api import LocalApi
+
+FLOOD_REQUESTS = 300  # more than a method's burst: counted against the method, it would leave live nothing
 
 
 @pytest.fixture
@@ -43,6 +45,35 @@ def test_test_mode_cannot_starve_live_mode(limited):
     assert all(live.get("/v1/customers").status == 200 for _ in range(20))  # live is untouched
     clock.now += 1.0  # a second later, test mode has its rate's worth of tokens again
     assert [test.get("/v1/customers").status for _ in range(26)].count(200) == 25
+
+
+def test_a_flood_of_test_requests_leaves_live_its_whole_burst(limited):
+    """The usage plan's limit applies first, as on AWS: what test mode's plan refuses takes nothing from
+    the stage's limits, so live mode keeps its own burst however many test requests arrive."""
+    api, _ = limited
+    test, live = api(TEST_KEY), api(LIVE_KEY)
+    flood = [test.get("/v1/customers").status for _ in range(FLOOD_REQUESTS)]
+    assert flood.count(200) == _burst("test")
+    assert [live.get("/v1/customers").status for _ in range(_burst("live"))] == [200] * _burst("live")
+
+
+def test_a_flood_of_refused_keys_takes_nothing_from_either_mode(limited):
+    """A request the authorizer refuses has no usage plan and reaches no method: it is never counted."""
+    api, _ = limited
+    stranger, live = api("sk_test_" + "0" * 24), api(LIVE_KEY)
+    assert {stranger.get("/v1/customers").status for _ in range(FLOOD_REQUESTS)} == {401}
+    assert [live.get("/v1/customers").status for _ in range(_burst("live"))] == [200] * _burst("live")
+
+
+def test_the_stage_limit_applies_to_each_method_apart():
+    """AWS applies a stage's throttle ("/*" in MethodSettings) to each method on its own."""
+    buckets = throttle.from_template(FrozenClock())
+    stage = template.throttles().stage
+    assert stage is not None
+    listing, creation = throttle.method_bucket("GET", "/v1/customers"), throttle.method_bucket("POST", "/v1/customers")
+    assert all(buckets.take(listing) for _ in range(stage[1]))
+    assert not buckets.take(listing)
+    assert buckets.take(creation)
 
 
 def test_live_mode_has_its_own_larger_limit(limited):

@@ -44,6 +44,10 @@ def is_publishable(secret: str) -> bool:
     return secret.startswith(("pk_test_", "pk_live_"))
 
 
+def is_restricted(secret: str) -> bool:
+    return secret.startswith(("rk_test_", "rk_live_"))
+
+
 def secret_from_authorization(header: str | None) -> str | None:
     """The key in `Authorization: Bearer sk_…` or HTTP Basic (`-u sk_…:`, key as user name)."""
     if not header:

@@ -65,5 +65,6 @@ def lock_timeout() -> StripeError:
     )
 
 
-def api_error(message: str = "An unexpected error occurred. Retry the request.", status: int = 500) -> StripeError:
-    return StripeError(status, message, type="api_error", should_retry=True)
+def api_error(message: str = "An unexpected error occurred. Retry the request.", status: int = 500,
+              *, should_retry: bool = True) -> StripeError:
+    return StripeError(status, message, type="api_error", should_retry=should_retry)

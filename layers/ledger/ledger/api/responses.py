@@ -1,6 +1,7 @@
 """The HTTP answers of an operation: bodies with their headers (Request-Id always; what Stripe echoes),
 replays of saved answers, and errors, including the mapping of unexpected failures to a retryable 503
-(the database's) or a 500 (ours), never with a trace."""
+(the database's), a 500 not worth retrying (a call AWS refuses as configured), or a 500 (ours), never
+with a trace."""
 
 from typing import Any
 
@@ -14,6 +15,9 @@ _THROTTLED = {"ProvisionedThroughputExceededException", "ThrottlingException", "
               "InternalServerError", "ServiceUnavailable"}
 _UNREACHABLE = {"ConnectTimeoutError", "ReadTimeoutError", "EndpointConnectionError", "ConnectionClosedError",
                 "Exhausted"}  # the last: unprocessed keys a BatchGetItem kept returning (throttling)
+# Refusals that repeat on every retry: the role lacks a permission, or a request breaks a service limit
+# the code failed to check first. A client retrying them only multiplies the failure.
+_REFUSED = {"AccessDenied", "AccessDeniedException", "ValidationException"}
 
 
 def respond(status: int, body: Body, request_id: str, extra: dict[str, str] | None = None,
@@ -35,12 +39,17 @@ def error_response(error: errors.StripeError, request_id: str) -> dict[str, Any]
 
 
 def unexpected(failure: Exception) -> errors.StripeError:
-    """Throttling and timeouts of the database are worth a retry; anything else is our bug."""
+    """Throttling and timeouts of the database are worth a retry; a refusal by AWS is not (it repeats
+    until the deployment or the code changes); anything else is our bug."""
     response = getattr(failure, "response", None)
     code = response.get("Error", {}).get("Code") if isinstance(response, dict) else None
     if code in _THROTTLED or type(failure).__name__ in _UNREACHABLE:
         logger.warning("database unavailable", extra={"error": type(failure).__name__, "code": code})
         return errors.api_error("The ledger's database is temporarily unavailable. Retry the request.", 503)
+    if code in _REFUSED:
+        logger.exception("refused by AWS", extra={"code": code})
+        return errors.api_error("An unexpected error occurred. Retrying will not help: the error has been "
+                                "logged for the operators.", should_retry=False)
     logger.exception("unexpected failure")
     return errors.api_error()
 
