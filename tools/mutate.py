@@ -9,7 +9,7 @@ score (killed or timed out / mutants that ran), counts per module, and every sur
 reaches counts as a survivor) with the reason it is kept when it is listed in
 bench/equivalent_mutants.json (an equivalent mutant: no test can tell it from the original).
 
-  python -m tools.mutate [--max-children N] [--score-only] [--record reasons.json]
+  python -m tools.mutate [--max-children N] [--score-only] [--record reasons.json] [--again names.txt]
 """
 
 from __future__ import annotations
@@ -55,13 +55,14 @@ def stage() -> None:
     (STAGE / "pyproject.toml").write_text("\n".join(lines) + "\n")
 
 
-def run(max_children: int) -> None:
+def run(max_children: int, names: list[str] | None = None) -> None:
+    """Every mutant, or only `names` again (after tests were added: mutmut runs the new tests too)."""
     port = dynamodb_local.free_port()
     engine = dynamodb_local.start(port)
     env = {**os.environ, "TEST_DYNAMODB_ENDPOINT": f"http://127.0.0.1:{port}"}
     try:
-        subprocess.run([sys.executable, "-m", "mutmut", "run", "--max-children", str(max_children)], cwd=STAGE,
-                       env=env, check=False)
+        subprocess.run([sys.executable, "-m", "mutmut", "run", "--max-children", str(max_children), *(names or [])],
+                       cwd=STAGE, env=env, check=False)
     finally:
         dynamodb_local.stop(engine)
 
@@ -154,11 +155,15 @@ def main(argv: list[str]) -> int:
                         help="score the last run again (after editing bench/equivalent_mutants.json)")
     parser.add_argument("--record", metavar="JSON",
                         help="a file of {mutant of the last run: reason it is equivalent} to add to the list")
+    parser.add_argument("--again", metavar="NAMES",
+                        help="a file of mutant names of the last run to run again (with the tests added since)")
     args = parser.parse_args(argv)
     if args.record:
         record(json.loads(Path(args.record).read_text()))
         return 0
-    if not args.score_only:
+    if args.again:
+        run(args.max_children, Path(args.again).read_text().split())
+    elif not args.score_only:
         stage()
         run(args.max_children)
     result = score()

@@ -139,7 +139,10 @@ def test_a_key_is_bound_to_its_operation_and_path_not_only_its_parameters(api, l
     transaction = {"amount": 3, "currency": "usd"}
     assert _post(api, f"/v1/customers/{first}/balance_transactions", transaction, "bound").status == 200
     other_customer = _post(api, f"/v1/customers/{second}/balance_transactions", transaction, "bound")
-    assert (other_customer.status, other_customer.error["type"]) == (400, "idempotency_error")
+    assert (other_customer.status, other_customer.error) == (400, {
+        "type": "idempotency_error",
+        "message": "Keys for idempotent requests can only be used with the same parameters they were first used "
+                   "with. Try using a key other than 'bound' if you meant to execute a different request."})
     assert api.post(f"/v1/customers/{first}", {}, headers={"Idempotency-Key": "verb"}).status == 200
     other_operation = api.delete(f"/v1/customers/{first}", headers={"Idempotency-Key": "verb"})
     assert (other_operation.status, other_operation.error["type"]) == (400, "idempotency_error")
@@ -155,4 +158,17 @@ def test_a_key_is_1_to_255_printable_characters(api, ledger_table):
     assert (refused.status, refused.error) == (400, {
         "type": "invalid_request_error", "param": "Idempotency-Key",
         "message": "Idempotency keys must be 1 to 255 printable characters long."})
+    assert len(assert_intact(customer)[1]) == 1
+
+
+def test_a_retry_that_sends_the_same_parameters_in_another_order_replays(api, ledger_table):
+    """Parameters are compared as values, not as the order a client happened to send them in."""
+    customer = api.customer()["id"]
+    path = f"/v1/customers/{customer}/balance_transactions"
+    first = api.post(path, [("amount", "5"), ("currency", "usd"), ("metadata[a]", "1"), ("metadata[b]", "2")],
+                     headers={"Idempotency-Key": "ordered"})
+    again = api.post(path, [("metadata[b]", "2"), ("metadata[a]", "1"), ("currency", "usd"), ("amount", "5")],
+                     headers={"Idempotency-Key": "ordered"})
+    assert first.status == 200 and (again.status, again.body) == (200, first.body)
+    assert again.headers["Idempotent-Replayed"] == "true"
     assert len(assert_intact(customer)[1]) == 1

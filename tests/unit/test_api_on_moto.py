@@ -87,6 +87,9 @@ def test_expand_customer_on_transaction_and_list(api_on_moto):
     listed = api.get(f"/v1/customers/{customer['id']}/balance_transactions", {"expand": ["data.customer"]}).body
     assert listed["data"][0]["customer"]["id"] == customer["id"]
     validate(listed, "_transaction_list")
+    edited = api.post(f"/v1/customers/{customer['id']}/balance_transactions/{txn['id']}",
+                      {"description": "x", "expand": ["customer"]})
+    assert edited.status == 200 and edited.body["customer"]["balance"] == 5
 
 
 def test_transaction_update_description_and_metadata_rules(api_on_moto):

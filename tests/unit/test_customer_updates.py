@@ -79,3 +79,28 @@ def test_a_list_ignores_index_entries_the_table_has_moved_past(api_on_moto: Api,
     everyone = api_on_moto.get("/v1/customers").body
     assert [c["id"] for c in by_email["data"]] == [kept]
     assert [c["id"] for c in everyone["data"]] == [moved, kept]
+
+
+def test_unsetting_a_key_that_is_not_there_changes_nothing(api_on_moto: Api) -> None:
+    customer = api_on_moto.customer(metadata={"kept": "1"})["id"]
+    reply = api_on_moto.post(f"/v1/customers/{customer}", {"metadata": {"never_set": ""}})
+    assert (reply.status, reply.body["metadata"]) == (200, {"kept": "1"})
+
+
+def test_an_update_may_not_take_metadata_past_fifty_keys(api_on_moto: Api) -> None:
+    full = {f"k{i}": "v" for i in range(50)}
+    customer = api_on_moto.customer(metadata=full)["id"]
+    refused = api_on_moto.post(f"/v1/customers/{customer}", {"metadata": {"one_more": "v"}})
+    assert (refused.status, refused.error) == (400, {
+        "type": "invalid_request_error", "param": "metadata", "message": "You can have at most 50 keys in metadata."})
+    replaced = api_on_moto.post(f"/v1/customers/{customer}", {"metadata": {"k0": "", "one_more": "v"}})
+    assert replaced.status == 200 and len(replaced.body["metadata"]) == 50
+
+
+def test_an_initial_balance_is_a_transaction_recording_who_asked(api_on_moto: Api) -> None:
+    reply = api_on_moto.post("/v1/customers", {"balance": 250})
+    (initial,) = read_chain(reply.body["id"])[1]
+    key = api_keys.authenticate(TEST_KEY)
+    assert key is not None and initial.amount == 250
+    assert initial.source == Source(origin="customer_create", request_id=reply.headers["Request-Id"],
+                                    key_id=key.key_id)

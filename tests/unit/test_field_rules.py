@@ -67,3 +67,14 @@ def test_an_error_names_its_param_only_when_it_has_one() -> None:
 def test_an_integer_error_shows_strings_as_sent_and_other_values_as_python_writes_them(value: Any,
                                                                                        message: str) -> None:
     assert _refusal(TypeAdapter(fields.Integer), value) == {"type": "parameter_invalid_integer", "msg": message}
+
+
+@pytest.mark.parametrize("amount", [fields.MAX_AMOUNT, -fields.MAX_AMOUNT, 1, -1])
+def test_an_amount_up_to_the_limit_either_way_is_kept(amount: int) -> None:
+    assert TypeAdapter(fields.Amount).validate_python(amount) == amount
+
+
+@pytest.mark.parametrize(("value", "code"), [("xyz", "invalid_currency"), (5, "invalid_param"),
+                                             (None, "invalid_param")])
+def test_a_currency_that_is_not_a_string_has_no_currency_code(value: Any, code: str) -> None:
+    assert _refusal(TypeAdapter(fields.Currency), value)["type"] == code

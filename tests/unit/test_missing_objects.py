@@ -60,3 +60,10 @@ def test_reading_or_editing_another_customers_transaction_names_the_transaction(
     read = api_on_moto.get(path)
     edit = api_on_moto.post(path, {"description": "x"}, headers={"Idempotency-Key": "edit-foreign"})
     assert ((read.status, read.error), (edit.status, edit.error)) == (expected, expected)
+
+
+@pytest.mark.parametrize("method", ["GET", "POST", "DELETE"])
+def test_a_missing_customer_is_a_404_naming_it(api_on_moto: Api, method: str) -> None:
+    params = {"name": "x"} if method == "POST" else None
+    reply = api_on_moto.request(method, f"/v1/customers/{MISSING_CUSTOMER}", params)
+    assert (reply.status, reply.error) == _missing("customer", MISSING_CUSTOMER, "id")

@@ -23,7 +23,8 @@ def messages(plan: Plan, entries: list[Entry],
             chunk = group[start:start + per_message]
             body = {"plan": plan.plan, "scheduled_time": plan.occurrence,
                     "entries": [e.model_dump() for e in chunk]}
-            dedup = idempotency.fingerprint(plan.plan, plan.occurrence, [e.id for e in chunk])[:64]
+            # A hex digest: within SQS's limit for a deduplication id.
+            dedup = idempotency.fingerprint(plan.plan, plan.occurrence, [e.id for e in chunk])
             out.append((body, f"{mode}:{customer}", dedup))
     return out
 
