@@ -373,8 +373,9 @@ def _contention_run(pool: ProcessPoolExecutor, endpoint: str, writers: int, seco
 
 def seed_ledger(size: int) -> tuple[str, list[str]]:
     """A customer with a valid chain of `size` transactions, written in batches (25 items a call)."""
-    from ledger import balance_transactions, dal
+    from ledger import balance_transactions, dal, retry
     from ledger.dal import keys
+    from ledger.dal.client import UNPROCESSED_KEYS
     from ledger.models import Source
 
     customer = dal.get_customer("test", seed(1)[0])
@@ -389,8 +390,10 @@ def seed_ledger(size: int) -> tuple[str, list[str]]:
         ids.append(change.transaction.id)
     for start in range(0, len(items), 25):
         request = {TABLE: [{"PutRequest": {"Item": item}} for item in items[start:start + 25]]}
-        while request:
+        for _attempt in retry.Attempts(UNPROCESSED_KEYS):  # unprocessed items asked again, bounded
             request = dal.client().batch_write_item(RequestItems=request).get("UnprocessedItems") or {}
+            if not request:
+                break
     dal.client().put_item(TableName=TABLE, Item=keys.customer_item(customer))
     return customer.id, ids
 
