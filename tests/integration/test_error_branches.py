@@ -44,6 +44,20 @@ def cancel_next_transactions():
         dal.client().meta.events.unregister("before-call.dynamodb.TransactWriteItems", handler)
 
 
+def _delete_before_the_next(monkeypatch, commit: str, api, customer: str) -> None:
+    """The next call of dal.<commit> finds the customer deleted by another request just before it (the
+    delete's own commit goes through untouched)."""
+    real, deleted = getattr(dal, commit), []
+
+    def delete_first(*args, **kwargs):
+        if not deleted:
+            deleted.append(1)
+            assert api.delete(f"/v1/customers/{customer}").status == 200
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(dal, commit, delete_first)
+
+
 def test_a_transaction_conflict_is_retried_after_a_fresh_read(api, ledger_table, cancel_next_transactions):
     customer = api.customer()["id"]
     fired = cancel_next_transactions(2, [{"Code": "TransactionConflict"}, {"Code": "None"}])
@@ -119,13 +133,7 @@ def test_an_edit_whose_key_was_taken_meanwhile_replays(api, ledger_table, monkey
 def test_an_edit_of_a_customer_deleted_meanwhile_is_a_404(api, ledger_table, monkeypatch):
     customer = api.customer()["id"]
     txn = api.transaction(customer, 10)["id"]
-    real_edit = dal.commit_transaction_edit
-
-    def delete_first(*args, **kwargs):
-        assert api.delete(f"/v1/customers/{customer}").status == 200
-        return real_edit(*args, **kwargs)
-
-    monkeypatch.setattr(dal, "commit_transaction_edit", delete_first)
+    _delete_before_the_next(monkeypatch, "commit_transaction_edit", api, customer)
     reply = api.post(f"/v1/customers/{customer}/balance_transactions/{txn}", {"description": "late"})
     monkeypatch.undo()
     assert (reply.status, reply.error["code"], reply.error["param"]) == (404, "resource_missing", "customer")
@@ -153,16 +161,7 @@ def test_an_update_of_a_customer_deleted_meanwhile_is_a_404_and_does_not_revive_
     """The delete moves the version on, so the update that read before it loses its condition, reads
     again and finds the customer gone."""
     customer = api.customer()["id"]
-    real_commit = dal.commit_customer
-    deleted: list[int] = []
-
-    def delete_first(*args, **kwargs):
-        if not deleted:
-            deleted.append(1)
-            assert api.delete(f"/v1/customers/{customer}").status == 200
-        return real_commit(*args, **kwargs)
-
-    monkeypatch.setattr(dal, "commit_customer", delete_first)
+    _delete_before_the_next(monkeypatch, "commit_customer", api, customer)
     reply = api.post(f"/v1/customers/{customer}", {"name": "late"})
     monkeypatch.undo()
     assert (reply.status, reply.error["code"], reply.error["param"]) == (404, "resource_missing", "id")
