@@ -47,7 +47,7 @@ def invoke(function: str, event: dict[str, Any]) -> dict[str, Any] | None:
     assert failure is not None
     destination = ((config.get("DestinationConfig") or {}).get("OnFailure") or {}).get("Destination")
     if destination is not None:
-        _deliver(function, destination, _record(function, event, failure, request_id, attempts))
+        deliver(function, destination, _record(function, event, failure, request_id, attempts))
     return None
 
 
@@ -66,7 +66,7 @@ def _record(function: str, event: dict[str, Any], failure: Exception, request_id
     }
 
 
-def _deliver(function: str, destination: Any, record: dict[str, Any]) -> None:
+def deliver(function: str, destination: Any, record: dict[str, Any]) -> None:
     logical_id = destination["Fn::GetAtt"][0]
     queue_url = os.environ.get(f"LOCAL_RESOURCE_{logical_id}")
     if queue_url:

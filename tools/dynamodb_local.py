@@ -119,9 +119,14 @@ def client(endpoint: str) -> Any:
 def create_ledger_table(endpoint: str, name: str) -> None:
     """Create the table exactly as template.yaml defines it, unless it exists."""
     dynamodb = client(endpoint)
+    arguments = template.create_table_arguments(name)
     if name in dynamodb.list_tables()["TableNames"]:
+        # A table kept from before the template declared its stream gets it now.
+        if "StreamSpecification" in arguments and "LatestStreamArn" not in dynamodb.describe_table(
+                TableName=name)["Table"]:
+            dynamodb.update_table(TableName=name, StreamSpecification=arguments["StreamSpecification"])
         return
-    dynamodb.create_table(**template.create_table_arguments(name))
+    dynamodb.create_table(**arguments)
     dynamodb.get_waiter("table_exists").wait(TableName=name, WaiterConfig={"Delay": 0.2, "MaxAttempts": 100})
     ttl = template.time_to_live_attribute()
     if ttl:

@@ -27,7 +27,7 @@ def sample_event(route: template.Route, customer: str = samples.CUSTOMER, transa
         params = dict(lambda_local.operation_of(route.function).sample)
     if route.method == "DELETE" and customer == samples.CUSTOMER:
         customer = samples.DELETABLE  # the other samples keep their customer
-    values = {"customer": customer, "transaction": transaction}
+    values = {"customer": customer, "transaction": transaction, "id": samples.EVENT}
     path_parameters = {k: v for k, v in values.items() if "{" + k + "}" in route.path}
     fields = lambda_local.form_fields(params)
     headers = [("Authorization", "Bearer sk_test_redacted")]

@@ -14,6 +14,7 @@ import json
 import os
 import signal
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from typing import Any, Protocol
@@ -22,7 +23,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
-from tools import authorizer, dynamodb_local, environments, gateway, lambda_local, template, throttle
+from tools import authorizer, dynamodb_local, environments, gateway, lambda_local, stream_local, template, throttle
 
 DEFAULT_KEY = "sk_test_4eC39HqLyjWDarjtT1zdp7dc"  # the docs' sample key, so Stripe's examples work
 TABLE_NAME = "ledger"
@@ -183,8 +184,13 @@ def main() -> int:
             os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = endpoint
             dynamodb_local.create_ledger_table(endpoint, TABLE_NAME)
             # moto loses updates under concurrency: with it, requests are served one at a time.
-            pool = environments.Pool(functions(), TABLE_NAME, serial=os.environ.get("DB") == "memory")
+            streams = list(stream_local.stream_mappings())
+            pool = environments.Pool([*functions(), *streams], TABLE_NAME, serial=os.environ.get("DB") == "memory")
             pool.start()
+            stop_streams = threading.Event()
+            for function in streams:  # Lambda's pollers: each stream's records reach their function
+                mapping = stream_local.StreamMapping(function, endpoint, TABLE_NAME, pool.invoke)
+                threading.Thread(target=mapping.run, args=(stop_streams,), daemon=True).start()
             app = LocalApi(rate_limits=os.environ.get("RATE_LIMITS", "on") != "off", invoker=pool)
             keys = seed_keys(os.environ.get("LOCAL_API_KEYS") or DEFAULT_KEY)
             server = http_server(app, port)

@@ -19,7 +19,8 @@ from tools import lambda_local, template
 
 OUTPUT = template.ROOT / "openapi.json"
 STRIPE = template.ROOT / "tests" / "data" / "stripe-openapi-fragment.json"
-SHARED = ("customer_balance_transaction", "customer", "deleted_customer", "error", "api_errors")
+SHARED = ("customer_balance_transaction", "customer", "deleted_customer", "error", "api_errors", "event",
+          "notification_event_data", "notification_event_request")
 
 
 class MissingSummary(ValueError):
@@ -40,7 +41,7 @@ def stripe_schemas() -> dict[str, Any]:
     fragment = json.loads(STRIPE.read_text())
     schemas = {name: nullable_to_null(fragment["schemas"][name]) for name in SHARED}
     lists = {"CustomerBalanceTransactionList": "/v1/customers/{customer}/balance_transactions", "CustomerList":
-             "/v1/customers"}
+             "/v1/customers", "EventList": "/v1/events"}
     for name, path in lists.items():
         schema = fragment["paths"][path]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
         schemas[name] = nullable_to_null(schema)

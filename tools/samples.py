@@ -8,10 +8,15 @@ from __future__ import annotations
 
 import contextlib
 import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ledger.models import CustomerRecord
 
 CUSTOMER = "cus_NffrFeUfNV2Hib"
 TRANSACTION = "cbtxn_1xNObo0000001JnY6kYZpT8a"  # created 2026-11-01T06:00:00Z, sequence 1
 DELETABLE = "cus_SampleDeletable"  # what the delete sample deletes: stored anew by every seed
+EVENT = "evt_1xNObo00000000000000000000001"  # the sample customer's customer.created (stream position 1)
 
 
 def seed() -> None:
@@ -31,10 +36,24 @@ def seed() -> None:
                                            source=Source(origin="api"))
     with contextlib.suppress(dal.StaleCustomer):  # already there
         dal.commit_customer(customer, None, transaction)
+    _seed_event(customer)
     deletable = CustomerRecord(id=DELETABLE, mode="test", created=created, name="Deletable Sample")
     current = dal.get_customer("test", DELETABLE)
     dal.commit_customer(deletable.model_copy(update={"version": current.version + 1}) if current else deletable,
                         current.version if current else None)
+
+
+def _seed_event(customer: CustomerRecord) -> None:
+    """The event EVENT names, as the stream would have recorded it, kept from expiring (every seed
+    renews it)."""
+    from ledger import clock, events, ids
+    from ledger.dal import events as stored
+
+    position = ids.event_position(EVENT)
+    assert position is not None
+    event = events.derive(stored.Change(position=position[1], created=position[0], old=None, new=customer))
+    assert event is not None and event.id == EVENT
+    stored.put_event(event.model_copy(update={"expires_at": clock.now() + events.RETENTION_S}), replace=True)
 
 
 def main() -> int:

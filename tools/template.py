@@ -115,6 +115,8 @@ def create_table_arguments(table_name: str) -> dict[str, Any]:
         arguments["GlobalSecondaryIndexes"] = props["GlobalSecondaryIndexes"]
     if props.get("LocalSecondaryIndexes"):
         arguments["LocalSecondaryIndexes"] = props["LocalSecondaryIndexes"]
+    if props.get("StreamSpecification"):
+        arguments["StreamSpecification"] = {"StreamEnabled": True, **props["StreamSpecification"]}
     return arguments
 
 

@@ -9,6 +9,7 @@ from botocore.exceptions import ClientError
 
 from tests.support.rivals import lose_to_rivals, post_one_unit
 from tests.support.scheduling import drain, entries_for, plan, run_scheduler, run_worker
+from tests.support.streams import event_stream
 from tests.support.waiting import eventually
 from tools import async_invoke, local_aws, template
 from tools.local_aws import iam
@@ -18,8 +19,12 @@ pytestmark = pytest.mark.dynamodb_local
 # actions of AWSLambdaSQSQueueExecutionRole). No visibility change: a failed record becomes visible again
 # when its visibility timeout ends, and the code never changes one either.
 SQS_EVENT_SOURCE = {"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"}
+# What Lambda's DynamoDB stream event source mapping needs (AWSLambdaDynamoDBExecutionRole's stream actions).
+STREAM_EVENT_SOURCE = {"dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator",
+                       "dynamodb:ListStreams"}
 # Granted for what the Lambda service does with the role, not for calls the code makes.
-USED_BY_THE_SERVICE = {"logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents", *SQS_EVENT_SOURCE}
+USED_BY_THE_SERVICE = {"logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents", *SQS_EVENT_SOURCE,
+                       *STREAM_EVENT_SOURCE}
 
 
 @pytest.fixture
@@ -116,6 +121,28 @@ def _exercise_every_path(api, plan_queue, monkeypatch) -> None:
     failures = plan_queue["sqs"].create_queue(QueueName="iam-schedule-failures")["QueueUrl"]
     monkeypatch.setenv("LOCAL_RESOURCE_ScheduleFailureQueue", failures)  # where failed occurrences go
     async_invoke.invoke("ScheduledAdjustmentsFunction", plan(entries_for([alice]), when="2020-01-01T00:00:00Z"))
+    _exercise_events(api, plan_queue, monkeypatch)
+
+
+def _exercise_events(api, plan_queue, monkeypatch) -> None:
+    """The stream recorded as events (and a batch that fails every retry, to its dead-letter queue), then
+    the Events API with and without filters and cursors."""
+    event_stream().drain()
+    dead_letters = plan_queue["sqs"].create_queue(QueueName="iam-events-dead-letters")["QueueUrl"]
+    monkeypatch.setenv("LOCAL_RESOURCE_EventsDeadLetterQueue", dead_letters)
+    api.customer()
+
+    def dies(function, event):
+        raise ConnectionError("the function died")
+
+    event_stream(dies).drain()
+    newest = api.get("/v1/events", {"limit": 2}).body["data"]
+    for params in ({}, {"starting_after": newest[-1]["id"]}, {"ending_before": newest[-1]["id"]},
+                   {"type": "customer.*"}, {"types": ["customer.created", "customer.deleted"]},
+                   {"created": {"gte": 1}}):
+        api.get("/v1/events", params)
+    api.get(f"/v1/events/{newest[0]['id']}")
+    api.get("/v1/events/evt_unknown")
 
 
 def test_every_role_holds_exactly_what_its_code_uses(api, plan_queue, monkeypatch):
@@ -150,3 +177,7 @@ def test_a_queue_driven_function_holds_exactly_what_its_event_source_needs():
         events = template.functions()[function]["Properties"].get("Events") or {}
         driven = any(event["Type"] == "SQS" for event in events.values())
         assert sqs == (SQS_EVENT_SOURCE if driven else set()), function
+        stream = {action for statement in role.statements for action in iam._listed(statement.get("Action", []))
+                  if action in STREAM_EVENT_SOURCE}
+        reads_stream = any(event["Type"] == "DynamoDB" for event in events.values())
+        assert stream == (STREAM_EVENT_SOURCE if reads_stream else set()), function

@@ -82,7 +82,8 @@ def _sample(function: str) -> dict:
             return event
     by_function = {"AuthorizerFunction": "authorizer.json",
                    "ScheduledAdjustmentsFunction": "scheduled_adjustments.json",
-                   "AdjustmentWorkerFunction": "adjustment_worker_sqs.json"}
+                   "AdjustmentWorkerFunction": "adjustment_worker_sqs.json",
+                   "RecordEventsFunction": "record_events_stream.json"}
     return json.loads((EVENTS / by_function[function]).read_text())
 
 
@@ -124,7 +125,7 @@ def test_each_function_runs_from_the_artifact_alone(artifact, boto3_alone, ledge
         assert result["policyDocument"]["Statement"][0]["Effect"] == "Allow"
     elif function == "ScheduledAdjustmentsFunction":
         assert result["would_apply"] == 2
-    elif function == "AdjustmentWorkerFunction":
+    elif function in ("AdjustmentWorkerFunction", "RecordEventsFunction"):
         assert result == {"batchItemFailures": []}
     else:
         assert result["statusCode"] == 200, result["body"]

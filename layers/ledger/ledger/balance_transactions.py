@@ -55,7 +55,8 @@ def create(
         return next_transaction(current, amount=params.amount, currency=params.currency, kind="adjustment",
                                 source=source, description=params.description, metadata=metadata)
 
-    return chain.write_customer(caller.mode, customer_id, post, claim, customer_param="customer")
+    return chain.write_customer(caller.mode, customer_id, post, claim, customer_param="customer",
+                                request=caller.request)
 
 
 def retrieve(caller: Caller, customer_id: str, txn_id: str) -> tuple[BalanceTransactionRecord, CustomerRecord]:
@@ -101,7 +102,8 @@ def update(
                     if claim is not None:
                         dal.commit_claim(claim.record(outcome))
                     return outcome
-                dal.commit_transaction_edit(edited, transaction.revision,
+                dal.commit_transaction_edit(edited.model_copy(update={"last_request": caller.request}),
+                                            transaction.revision,
                                             claim.record(outcome) if claim is not None else None)
             except dal.ClaimTaken:
                 raise chain.settle_claim_race(caller.mode, claim) from None

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from ledger import dal, errors, retry
 from ledger.config import settings
 from ledger.idempotency import Claim, key_in_use
-from ledger.models import BalanceTransactionRecord, CustomerRecord, Mode
+from ledger.models import BalanceTransactionRecord, CustomerRecord, Mode, RequestRef
 from ledger.observability import count
 
 # A loser pauses longer than the winner's whole read-and-write cycle, so the writer that just committed
@@ -34,10 +34,17 @@ class Change:
     customer: CustomerRecord
     transaction: BalanceTransactionRecord | None = None
 
+    def stamped(self, request: RequestRef | None) -> "Change":
+        """The change as stored: naming the request that made it (its events' `request`)."""
+        if request is None:
+            return self
+        transaction = self.transaction.model_copy(update={"last_request": request}) if self.transaction else None
+        return Change(self.customer.model_copy(update={"last_request": request}), transaction)
+
 
 def write_customer(
     mode: Mode, customer_id: str, decide: Callable[[CustomerRecord], Change], claim: Claim | None = None,
-    customer_param: str = "id",
+    customer_param: str = "id", request: RequestRef | None = None,
 ) -> Change:
     """Apply `decide` to the live customer and commit the result, retrying on version conflicts.
 
@@ -55,7 +62,7 @@ def write_customer(
                 raise errors.no_such_customer(customer_id, param=customer_param)
             change = decide(current)
             try:
-                _commit(current, change, claim)
+                _commit(current, change, claim, request)
             except dal.ClaimTaken:
                 raise settle_claim_race(mode, claim) from None
             except dal.StaleCustomer as stale:
@@ -71,12 +78,13 @@ def write_customer(
     raise AssertionError("unreachable: the attempts end by returning or raising")
 
 
-def _commit(current: CustomerRecord, change: Change, claim: Claim | None) -> None:
+def _commit(current: CustomerRecord, change: Change, claim: Claim | None, request: RequestRef | None) -> None:
     if change.transaction is None and change.customer == current:  # nothing changes: only the claim
         if claim is not None:
             dal.commit_claim(claim.record(change))
         return
-    dal.commit_customer(change.customer, current.version, change.transaction,
+    stored = change.stamped(request)
+    dal.commit_customer(stored.customer, current.version, stored.transaction,
                         claim.record(change) if claim is not None else None)
 
 
@@ -95,12 +103,13 @@ def _after_losing(attempts: retry.Attempts, attempt: int, stale: dal.StaleCustom
     return dal.get_customer(mode, customer_id)
 
 
-def create_customer(change: Change, claim: Claim | None = None) -> Change:
+def create_customer(change: Change, claim: Claim | None = None, request: RequestRef | None = None) -> Change:
     """Commit a new customer (and its `initial` transaction) in one write."""
     if claim is not None:
         claim.check(dal.read(change.customer.mode, claim=_claim_key(claim)).claim)
+    stored = change.stamped(request)
     try:
-        dal.commit_customer(change.customer, None, change.transaction,
+        dal.commit_customer(stored.customer, None, stored.transaction,
                             claim.record(change) if claim is not None else None)
     except dal.ClaimTaken:
         raise settle_claim_race(change.customer.mode, claim) from None

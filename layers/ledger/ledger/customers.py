@@ -19,10 +19,11 @@ def create(caller: Caller, params: CreateCustomer, claim: Claim | None = None) -
         **{f: getattr(params, f) for f in _PROFILE_FIELDS},
     )
     if not params.balance:
-        return chain.create_customer(chain.Change(blank.model_copy(update={"version": 1})), claim)
+        return chain.create_customer(chain.Change(blank.model_copy(update={"version": 1})), claim, caller.request)
     source = Source(origin="customer_create", request_id=caller.request_id, key_id=caller.key_id)
     return chain.create_customer(next_transaction(
-        blank, amount=params.balance, currency=settings().default_currency, kind="initial", source=source), claim)
+        blank, amount=params.balance, currency=settings().default_currency, kind="initial", source=source), claim,
+        caller.request)
 
 
 def retrieve(caller: Caller, customer_id: str) -> CustomerRecord:
@@ -51,7 +52,7 @@ def update(caller: Caller, customer_id: str, params: UpdateCustomer, claim: Clai
             return chain.Change(current)
         return chain.Change(edited.model_copy(update={"version": current.version + 1}))
 
-    return chain.write_customer(caller.mode, customer_id, edit, claim)
+    return chain.write_customer(caller.mode, customer_id, edit, claim, request=caller.request)
 
 
 def _with_profile(current: CustomerRecord, params: CustomerFields) -> CustomerRecord:
@@ -68,7 +69,7 @@ def delete(caller: Caller, customer_id: str, claim: Claim | None = None) -> chai
     def mark(current: CustomerRecord) -> chain.Change:
         return chain.Change(current.model_copy(update={"deleted": True, "version": current.version + 1}))
 
-    return chain.write_customer(caller.mode, customer_id, mark, claim)
+    return chain.write_customer(caller.mode, customer_id, mark, claim, request=caller.request)
 
 
 def list_page(caller: Caller, params: ListCustomers) -> Page:

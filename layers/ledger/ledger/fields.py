@@ -106,6 +106,18 @@ def _expand(value: Any) -> list[str]:
     return value
 
 
+EVENT_TYPES_MAX = 20  # Stripe's limit on `types[]`
+
+
+def _event_types(value: Any) -> list[str] | None:
+    if value is None or value == "":
+        return None
+    types = _expand(value)
+    if len(types) > EVENT_TYPES_MAX:
+        raise fail(NO_CODE, f"You may filter by at most {EVENT_TYPES_MAX} types.")
+    return types
+
+
 _BOUNDS = {"minimum": -MAX_AMOUNT, "maximum": MAX_AMOUNT}
 Integer = Annotated[int, BeforeValidator(integer), WithJsonSchema({"type": "integer"})]
 Amount = Annotated[int, BeforeValidator(_nonzero_amount),
@@ -115,6 +127,8 @@ Currency = Annotated[str, BeforeValidator(_currency),
                      WithJsonSchema({"type": "string", "enum": sorted(currencies.SUPPORTED)})]
 Expand = Annotated[list[str], BeforeValidator(_expand),
                    WithJsonSchema({"type": "array", "items": {"type": "string", "maxLength": 255}})]
+EventTypes = Annotated[list[str] | None, BeforeValidator(_event_types), WithJsonSchema(
+    {"type": "array", "items": {"type": "string", "maxLength": 255}, "maxItems": EVENT_TYPES_MAX})]
 # Object ids (cursors, the invoice filter): no id of ours is longer than 255 characters.
 Cursor = Annotated[str | None, *text(255)]
 

@@ -74,3 +74,24 @@ def transaction_position(txn_id: str) -> tuple[int, int] | None:
     if created is None or sequence is None or _decode(body[-_RANDOM_WIDTH:]) is None:
         return None
     return created, sequence
+
+
+EVENT_PREFIX = "evt_"
+_POSITION_WIDTH = 23  # a stream sequence number (at most forty digits) in base 62
+
+
+def event_id(created: int, position: int) -> str:
+    """An event's id: when and where in the stream its change was seen, so one change has one id and a
+    retrieve is one key lookup."""
+    return EVENT_PREFIX + _encode(created, _CREATED_WIDTH) + _encode(position, _POSITION_WIDTH)
+
+
+def event_position(event_id: str) -> tuple[int, int] | None:
+    """(created, stream position) encoded in an event id, or None when it is not one of ours."""
+    body = event_id[len(EVENT_PREFIX):]
+    if not event_id.startswith(EVENT_PREFIX) or len(body) != _CREATED_WIDTH + _POSITION_WIDTH:
+        return None
+    created, position = _decode(body[:_CREATED_WIDTH]), _decode(body[_CREATED_WIDTH:])
+    if created is None or position is None:
+        return None
+    return created, position

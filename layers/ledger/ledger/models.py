@@ -21,6 +21,14 @@ class Source(BaseModel):
     key_id: str | None = None
 
 
+class RequestRef(BaseModel):
+    """The API request behind a change (Stripe's `event.request`): stamped on what it writes."""
+
+    model_config = ConfigDict(frozen=True, defer_build=True)
+    id: str | None = None
+    idempotency_key: str | None = None
+
+
 class CustomerRecord(BaseModel):
     model_config = ConfigDict(frozen=True, defer_build=True)
 
@@ -39,6 +47,7 @@ class CustomerRecord(BaseModel):
     metadata: dict[str, str] = Field(default_factory=dict)
     invoice_prefix: str | None = None
     deleted: bool = False
+    last_request: RequestRef | None = None
 
     @property
     def balance(self) -> int:
@@ -63,6 +72,7 @@ class BalanceTransactionRecord(BaseModel):
     invoice: str | None = None
     revision: int = 1
     source: Source
+    last_request: RequestRef | None = None
 
 
 class Caller(BaseModel):
@@ -73,14 +83,39 @@ class Caller(BaseModel):
     mode: Mode = "test"
     key_id: str | None = None
     request_id: str | None = None
+    idempotency_key: str | None = None
     origin: Literal["api", "schedule"] = "api"
+
+    @property
+    def request(self) -> RequestRef:
+        return RequestRef(id=self.request_id, idempotency_key=self.idempotency_key)
+
+
+class EventRecord(BaseModel):
+    """One of Stripe's events, derived from a committed change (docs/design.md, "Events"). `position`
+    is the change's place in the table's stream (its sequence number): events of one customer sort in
+    chain order by (created, position), and an event's id encodes both, so a retrieve is a key lookup."""
+
+    model_config = ConfigDict(frozen=True, defer_build=True)
+    id: str
+    mode: Mode
+    type: str
+    created: int
+    position: int
+    customer: str
+    api_version: str
+    object: str  # data.object as the API rendered it then (JSON text)
+    previous_attributes: str | None = None  # JSON text, for *.updated events
+    request: RequestRef | None = None
+    pending_webhooks: int = 0
+    expires_at: int  # gone from then on (DynamoDB's TTL deletes the item some time after)
 
 
 class Page(BaseModel):
     """One page of a list, newest first; `has_more` points in the direction of travel."""
 
     model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True, defer_build=True)
-    items: list[BalanceTransactionRecord] | list[CustomerRecord]
+    items: list[BalanceTransactionRecord] | list[CustomerRecord] | list[EventRecord]
     has_more: bool
     customer: CustomerRecord | None = None
 
@@ -110,3 +145,4 @@ class IdempotencyRecord(BaseModel):
     body: str  # the response body as sent (JSON text)
     created: int
     expires_at: int
+

@@ -16,6 +16,7 @@ from ledger.fields import (
     Currency,
     Cursor,
     Description,
+    EventTypes,
     Expand,
     Limit,
     Metadata,
@@ -114,6 +115,21 @@ class DeleteCustomer(Params):
 class ListCustomers(ListParams):
     expandable = frozenset(f"data.{p}" for p in CUSTOMER_EXPANDABLE)
     email: Annotated[str | None, *text(512)] = None
+
+
+class RetrieveEvent(Params):
+    pass
+
+
+class ListEvents(ListParams):
+    type: Annotated[str | None, *text(255)] = None
+    types: EventTypes = None
+
+    @model_validator(mode="after")
+    def _one_type_filter(self) -> "ListEvents":
+        if self.type and self.types:
+            raise fail(NO_CODE, "You may only specify one of these parameters: type, types.", "types")
+        return self
 
 
 P = TypeVar("P", bound="Params")

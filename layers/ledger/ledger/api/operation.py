@@ -87,7 +87,7 @@ def _answer(spec: Operation[P, R], run: Callable[[ApiRequest[P]], R], event: dic
 
 def _request(event: dict[str, Any], spec: Operation[P, R], context: Any) -> ApiRequest[P]:
     headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
-    caller = _caller(event)
+    caller = _caller(event, headers.get("idempotency-key") if event.get("httpMethod") in ("POST", "DELETE") else None)
     if "stripe-account" in headers:
         raise errors.invalid("Connected accounts are not supported: remove the Stripe-Account header.",
                              param="Stripe-Account")
@@ -107,11 +107,11 @@ def _request(event: dict[str, Any], spec: Operation[P, R], context: Any) -> ApiR
     return ApiRequest(caller=caller, path=event.get("pathParameters") or {}, params=params, claim=claim)
 
 
-def _caller(event: dict[str, Any]) -> Caller:
+def _caller(event: dict[str, Any], idempotency_key: str | None = None) -> Caller:
     """Who is calling, from the authorizer's context. Without one the function refuses to run: it was
     invoked around the authorizer."""
     authorizer = (event.get("requestContext") or {}).get("authorizer") or {}
     if authorizer.get("mode") not in ("test", "live"):
         raise errors.StripeError(401, "This function answers only requests its API's authorizer allowed.")
     return Caller(mode=authorizer["mode"], key_id=authorizer.get("key_id"),
-                  request_id=responses.request_id_of(event))
+                  request_id=responses.request_id_of(event), idempotency_key=idempotency_key)

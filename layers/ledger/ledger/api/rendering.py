@@ -1,9 +1,10 @@
 """Stripe's JSON for our objects: every field of Stripe's schema, nullable ones as null."""
 
+import json
 from collections.abc import Collection
 
 from ledger.chain import Change
-from ledger.models import BalanceTransactionRecord, CustomerRecord, Page
+from ledger.models import BalanceTransactionRecord, CustomerRecord, EventRecord, Page
 from ledger.params import Params
 
 JsonObject = dict[str, object]  # every renderer's result: JSON, typed without Any (mypy refuses Any here)
@@ -64,6 +65,21 @@ def customer_list(page: Page, expand: list[str]) -> JsonObject:
     return {"object": "list", "data": data, "has_more": page.has_more, "url": "/v1/customers"}
 
 
+def event(record: EventRecord) -> JsonObject:
+    """Stripe's event object: `data.object` as the API rendered it when the change was committed."""
+    data: JsonObject = {"object": json.loads(record.object)}
+    if record.previous_attributes is not None:
+        data["previous_attributes"] = json.loads(record.previous_attributes)
+    request = record.request
+    return {
+        "id": record.id, "object": "event", "api_version": record.api_version, "created": record.created,
+        "data": data, "livemode": record.mode == "live", "pending_webhooks": record.pending_webhooks,
+        "request": {"id": request.id if request else None,
+                    "idempotency_key": request.idempotency_key if request else None},
+        "type": record.type,
+    }
+
+
 # --- one renderer per operation's result: (result, params) -> body --------------------------------
 
 def transaction_change(change: Change, params: Params) -> JsonObject:
@@ -95,3 +111,12 @@ def customer_deletion(change: Change, _params: Params) -> JsonObject:
 
 def customer_page(page: Page, params: Params) -> JsonObject:
     return customer_list(page, params.expand)
+
+
+def event_view(record: EventRecord, _params: Params) -> JsonObject:
+    return event(record)
+
+
+def event_page(page: Page, _params: Params) -> JsonObject:
+    data = [event(item) for item in page.items]  # type: ignore[arg-type]
+    return {"object": "list", "data": data, "has_more": page.has_more, "url": "/v1/events"}
