@@ -255,3 +255,16 @@ def test_a_body_too_large_for_each_layer_is_refused_by_that_layer(api_on_moto, s
     if kind is not None:
         assert reply.error["type"] == kind
     assert api_on_moto.get(f"/v1/customers/{customer['id']}").body["balance"] == 0
+
+
+def test_an_error_quoting_a_huge_parameter_name_stays_inside_stripe_s_error_schema(api_on_moto):
+    """A JSON body sent as a form is one field named by the whole body: the error quotes it, cut to
+    the lengths Stripe's error schema allows."""
+    from tests.support.schemas import validate
+
+    customer = api_on_moto.customer()["id"]
+    body = '{"amount": 5, "currency": "usd", "description": "' + "x" * 60_000 + '"}'
+    reply = api_on_moto.post(f"/v1/customers/{customer}/balance_transactions", raw_body=body)
+    assert reply.status == 400 and reply.error["code"] == "parameter_unknown"
+    assert len(reply.error["param"]) == 5_000 and reply.error["param"].endswith("…")
+    validate(reply.body, "error")

@@ -3,6 +3,10 @@
 from typing import Any
 
 DOC_URL = "https://stripe.com/docs/error-codes/"
+# Stripe's error schema bounds these (an error quotes client input back: a parameter name can be a
+# whole body sent under the wrong Content-Type).
+PARAM_MAX_CHARS = 5_000
+MESSAGE_MAX_CHARS = 40_000
 
 
 class StripeError(Exception):
@@ -16,7 +20,7 @@ class StripeError(Exception):
         param: str | None = None,
         should_retry: bool | None = None,
     ) -> None:
-        message, param = _encodable(message), _encodable(param)
+        message, param = _bounded(_encodable(message), MESSAGE_MAX_CHARS), _bounded(_encodable(param), PARAM_MAX_CHARS)
         super().__init__(message)
         self.status, self.message, self.type = status, message, type
         self.code, self.param, self.should_retry = code, param, should_retry
@@ -35,6 +39,11 @@ def _encodable(text: str | None) -> Any:
     """Text that encodes as UTF-8 whatever a client sent: a lone surrogate (from a JSON escape) is shown
     as its escape, since an error quotes the client's input back."""
     return text.encode("utf-8", "backslashreplace").decode("utf-8") if text else text
+
+
+def _bounded(text: Any, max_chars: int) -> Any:
+    """At most `max_chars` characters, cut with an ellipsis."""
+    return text[: max_chars - 1] + "…" if text and len(text) > max_chars else text
 
 
 def invalid(message: str, *, code: str | None = None, param: str | None = None) -> StripeError:
