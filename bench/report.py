@@ -1,7 +1,8 @@
 """Documents written from measured results: docs/performance.md and the README's performance section
 from bench/results.json and bench/performance.template.md (`make bench`), and the mutation-testing
 figures of the README and docs/reliability.md from bench/mutation.json (`make mutate`), and the fuzzing
-figures from bench/fuzz.json (`make fuzz`). A test keeps them in sync. The prose says how and why; every
+figures from bench/fuzz.json (`make fuzz`); and the SVG charts under docs/charts/ (bench/charts.py). A
+test keeps them in sync. The prose says how and why; every
 figure comes from the results."""
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from bench import charts
+
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results.json"
 DOCUMENT = ROOT / "docs" / "performance.md"
@@ -20,6 +23,7 @@ RELIABILITY = ROOT / "docs" / "reliability.md"
 MUTATION = ROOT / "bench" / "mutation.json"
 FUZZ = ROOT / "bench" / "fuzz.json"
 TEMPLATE = ROOT / "bench" / "performance.template.md"
+CHARTS = ROOT / "docs" / "charts"
 
 
 def _machine(results: dict[str, Any]) -> str:
@@ -119,6 +123,9 @@ def main() -> int:
     results, mutation = json.loads(RESULTS.read_text()), json.loads(MUTATION.read_text())
     fuzz = json.loads(FUZZ.read_text())
     DOCUMENT.write_text(render(results))
+    CHARTS.mkdir(exist_ok=True)
+    for name, svg in charts.charts(results).items():
+        (CHARTS / name).write_text(svg)
     README.write_text(readme(results, mutation, fuzz, README.read_text()))
     RELIABILITY.write_text(reliability(mutation, fuzz, RELIABILITY.read_text()))
     print(f"wrote {DOCUMENT.relative_to(ROOT)}, and the figures of README.md and docs/reliability.md")

@@ -11,7 +11,8 @@ writes bench/results.json:
 4. contention: 1, 2, 4, 8 writer processes on one customer;
 5. list cost against ledger size (10, 1,000, 10,000 transactions), first and deep-cursor pages;
 6. peak memory of a function process serving 1,000 requests;
-7. the local HTTP API against localstripe with the same stripe-python workload (bench/peers.py).
+7. the local HTTP API against localstripe with the same stripe-python workload (bench/peers.py);
+8. the lag from a commit to its webhook's delivery through the local run (bench/webhook_lag.py).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
-from tools import dynamodb_local, lambda_local, template
+from tools import dynamodb_local, lambda_local, progress, template
 
 ROOT = template.ROOT
 RESULTS = ROOT / "bench" / "results.json"
@@ -528,12 +529,16 @@ def table(results: dict[str, Any]) -> str:
     lines.append("peak memory after 1,000 requests (MB): " + ", ".join(
         f"{k.removesuffix('Function')}={v}" for k, v in results["memory_mb"].items()))
     lines += _peer_rows(results["peers"])
+    if "webhook_lag" in results:
+        lag = results["webhook_lag"]
+        lines.append(f"commit to webhook delivery, local run ({lag['transactions']} transactions): "
+                     f"median {lag['median_ms']} ms, p99 {lag['p99_ms']} ms")
     lines.append("targets: " + ", ".join(f"{k}={'ok' if v else 'MISSED'}" for k, v in results["verdicts"].items()))
     return "\n".join(lines)
 
 
 def main() -> int:
-    from bench import peers  # it imports this module
+    from bench import peers, webhook_lag  # they import this module
 
     quick = os.environ.get("BENCH_QUICK") == "1"
     runs = 3 if quick else 7
@@ -560,15 +565,17 @@ def main() -> int:
             "list_cost": lambda: list_cost(endpoint, iterations=30 if quick else 140, rounds=runs),
             "memory_mb": lambda: memory(endpoint, requests=200 if quick else 1000),
             "peers": lambda: peers.compare(endpoint, seconds=5.0 if quick else 15.0, rounds=runs if quick else 3),
+            "webhook_lag": lambda: webhook_lag.lag(endpoint, transactions=20 if quick else 100),
         }
-        for name, step in steps.items():
-            if only and name not in only:
-                continue
-            print(f"{name}…", file=sys.stderr)
-            results[name] = step()
+        chosen = [name for name in steps if not only or name in only]
+        shown = progress.Progress("bench", total=len(chosen))
+        for done, name in enumerate(chosen):
+            shown.update(done, name, force=True)
+            results[name] = steps[name]()
             if name == "cold_start":
                 worst = max(results["cold_start"], key=lambda f: results["cold_start"][f]["ratio"])
                 results["import_profile"] = {"function": worst, "imports": import_profile(worst, endpoint)}
+        shown.close()
         if only:
             print(json.dumps(results, indent=1))
             return 0

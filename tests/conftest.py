@@ -15,7 +15,7 @@ os.environ.update({
 os.environ.pop("AWS_PROFILE", None)
 os.environ.pop("AWS_ENDPOINT_URL_DYNAMODB", None)
 
-pytest_plugins = ["tests.support.fixtures"]
+pytest_plugins = ["tests.support.fixtures", "tests.support.webhooks"]
 
 # Every AWS call in the tests is decided as AWS would: the calling function's IAM role, DynamoDB's limits.
 from tools import local_aws  # noqa: E402

@@ -30,7 +30,7 @@ from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from tools import dynamodb_local, lambda_local, oracle
+from tools import dynamodb_local, lambda_local, oracle, progress
 
 KEY = "sk_test_4eC39HqLyjWDarjtT1zdp7dc"
 CURRENCIES = ("usd", "eur", "jpy", "gbp")
@@ -305,8 +305,9 @@ def main(argv: list[str]) -> int:
     try:
         endpoint = f"http://127.0.0.1:{port}"
         dynamodb_local.create_ledger_table(endpoint, "bank")
-        report = workload(endpoint, "bank", seed=args.seed, seconds=args.duration, threads=args.threads,
-                          processes=args.processes, rate=args.fault_rate)
+        with progress.elapsed("reliability", args.duration):
+            report = workload(endpoint, "bank", seed=args.seed, seconds=args.duration, threads=args.threads,
+                              processes=args.processes, rate=args.fault_rate)
     finally:
         dynamodb_local.stop(engine)
     for anomaly in report["anomalies"][:50]:

@@ -23,7 +23,7 @@ RESPONSE_BYTES_MAX = 6 * 1024 * 1024  # Lambda's synchronous response limit
 # What a worker keeps of the server's environment: the interpreter's basics, and the local emulation's
 # own settings. Credentials and region are the local run's fixed dummies (tools.dynamodb_local).
 INHERITED = ("PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "TMPDIR", "PYTHONPATH", "VIRTUAL_ENV",
-             "AWS_ENDPOINT_URL_DYNAMODB", "LOCAL_INDEX_LAG_MS")
+             "AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL_SQS", "AWS_ENDPOINT_URL_EVENTBRIDGE", "LOCAL_INDEX_LAG_MS")
 INHERITED_PREFIXES = ("LOCAL_RESOURCE_",)
 
 

@@ -25,9 +25,12 @@ def sample_event(route: template.Route, customer: str = samples.CUSTOMER, transa
     """The route's event for its operation's sample parameters (or `params`) on these objects."""
     if params is None:
         params = dict(lambda_local.operation_of(route.function).sample)
+    webhook_endpoint = samples.WEBHOOK_ENDPOINT
     if route.method == "DELETE" and customer == samples.CUSTOMER:
         customer = samples.DELETABLE  # the other samples keep their customer
-    values = {"customer": customer, "transaction": transaction, "id": samples.EVENT}
+        webhook_endpoint = samples.DELETABLE_WEBHOOK_ENDPOINT  # and their endpoint
+    values = {"customer": customer, "transaction": transaction, "id": samples.EVENT,
+              "webhook_endpoint": webhook_endpoint}
     path_parameters = {k: v for k, v in values.items() if "{" + k + "}" in route.path}
     fields = lambda_local.form_fields(params)
     headers = [("Authorization", "Bearer sk_test_redacted")]
@@ -37,7 +40,9 @@ def sample_event(route: template.Route, customer: str = samples.CUSTOMER, transa
         route.method, route.path.format(**values), resource=route.path, path_parameters=path_parameters,
         query=fields if route.method != "POST" else (), headers=headers,
         body=urlencode(fields).encode() if route.method == "POST" else b"",
-        authorizer=authorizer or SAMPLE_AUTHORIZER, request_id=SAMPLE_REQUEST_ID, request_time_ms=SAMPLE_TIME_MS)
+        # A route without authorizer (the console's page) receives no authorizer context, as on AWS.
+        authorizer=authorizer or (SAMPLE_AUTHORIZER if route.authorized else None), request_id=SAMPLE_REQUEST_ID,
+        request_time_ms=SAMPLE_TIME_MS)
 
 
 def path_of(route: template.Route) -> Path:

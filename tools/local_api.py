@@ -23,7 +23,18 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
-from tools import authorizer, dynamodb_local, environments, gateway, lambda_local, stream_local, template, throttle
+from tools import (
+    authorizer,
+    dynamodb_local,
+    environments,
+    gateway,
+    lambda_local,
+    messaging,
+    sqs_local,
+    stream_local,
+    template,
+    throttle,
+)
 
 DEFAULT_KEY = "sk_test_4eC39HqLyjWDarjtT1zdp7dc"  # the docs' sample key, so Stripe's examples work
 TABLE_NAME = "ledger"
@@ -67,17 +78,19 @@ class LocalApi:
         seen.resource_path, seen.path_parameters = route.path, dict(path_parameters)
         if (request.content_length or 0) > MAX_REQUEST_BYTES:
             return _answer("REQUEST_TOO_LARGE", seen)
-        refusal = self.authorize(seen)
+        # A method without authorization (`Auth: {Authorizer: NONE}`) never runs the authorizer, whatever
+        # the request's Authorization header holds, and its function receives no authorizer context.
+        refusal = self.authorize(seen) if route.authorized else None
         if refusal is not None:
             return _answer(refusal, seen)
-        if self.limits.api_key_required and seen.api_key not in self.limits.plans:
+        if route.api_key_required and seen.api_key not in self.limits.plans:
             return _answer("INVALID_API_KEY", seen)
         if not self.admit(seen.api_key, route):
             return _answer("THROTTLED", seen)
         event = lambda_local.api_event(
             request.method, request.path, resource=route.path, path_parameters=seen.path_parameters,
             query=request.args.items(multi=True), headers=request.headers.items(),
-            body=request.get_data(cache=False), source_ip=seen.source_ip, authorizer=seen.authorizer,
+            body=request.get_data(cache=False), source_ip=seen.source_ip, authorizer=seen.authorizer or None,
             request_id=seen.request_id,
         )
         if len(json.dumps(event).encode()) > lambda_local.REQUEST_BYTES_MAX:
@@ -180,22 +193,25 @@ def main() -> int:
     port = int(os.environ.get("PORT", "3000"))
     pool = None
     try:
-        with database() as endpoint:
+        with database() as endpoint, messaging.local_queues_and_buses() as sqs:
             os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = endpoint
             dynamodb_local.create_ledger_table(endpoint, TABLE_NAME)
+            streams, queues = list(stream_local.stream_mappings()), messaging.consumed_queues()
             # moto loses updates under concurrency: with it, requests are served one at a time.
-            streams = list(stream_local.stream_mappings())
-            pool = environments.Pool([*functions(), *streams], TABLE_NAME, serial=os.environ.get("DB") == "memory")
+            pool = environments.Pool([*functions(), *streams, *queues], TABLE_NAME,
+                                     serial=os.environ.get("DB") == "memory")
             pool.start()
-            stop_streams = threading.Event()
-            for function in streams:  # Lambda's pollers: each stream's records reach their function
-                mapping = stream_local.StreamMapping(function, endpoint, TABLE_NAME, pool.invoke)
-                threading.Thread(target=mapping.run, args=(stop_streams,), daemon=True).start()
+            pollers: list[Any] = [stream_local.StreamMapping(f, endpoint, TABLE_NAME, pool.invoke) for f in streams]
+            pollers += [sqs_local.QueueMapping(f, queue_url, sqs, pool.invoke) for f, queue_url in queues.items()]
+            stop_pollers = threading.Event()
+            for poller in pollers:  # Lambda's event source mappings: streams and queues reach their functions
+                threading.Thread(target=poller.run, args=(stop_pollers,), daemon=True).start()
             app = LocalApi(rate_limits=os.environ.get("RATE_LIMITS", "on") != "off", invoker=pool)
             keys = seed_keys(os.environ.get("LOCAL_API_KEYS") or DEFAULT_KEY)
             server = http_server(app, port)
             test_keys = [k for k in keys if k.startswith("sk_test_")]
             print(f"DynamoDB at {endpoint}, table {TABLE_NAME}", file=sys.stderr, flush=True)
+            print(f"operator console http://127.0.0.1:{port}/console", file=sys.stderr, flush=True)
             print(f"ready http://127.0.0.1:{port} key={(test_keys or keys)[0]}", flush=True)
             server.run()
     except dynamodb_local.EngineUnavailable as problem:

@@ -20,7 +20,7 @@ from tools import lambda_local, template
 OUTPUT = template.ROOT / "openapi.json"
 STRIPE = template.ROOT / "tests" / "data" / "stripe-openapi-fragment.json"
 SHARED = ("customer_balance_transaction", "customer", "deleted_customer", "error", "api_errors", "event",
-          "notification_event_data", "notification_event_request")
+          "notification_event_data", "notification_event_request", "webhook_endpoint", "deleted_webhook_endpoint")
 
 
 class MissingSummary(ValueError):
@@ -41,7 +41,7 @@ def stripe_schemas() -> dict[str, Any]:
     fragment = json.loads(STRIPE.read_text())
     schemas = {name: nullable_to_null(fragment["schemas"][name]) for name in SHARED}
     lists = {"CustomerBalanceTransactionList": "/v1/customers/{customer}/balance_transactions", "CustomerList":
-             "/v1/customers", "EventList": "/v1/events"}
+             "/v1/customers", "EventList": "/v1/events", "WebhookEndpointList": "/v1/webhook_endpoints"}
     for name, path in lists.items():
         schema = fragment["paths"][path]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
         schemas[name] = nullable_to_null(schema)
@@ -50,7 +50,27 @@ def stripe_schemas() -> dict[str, Any]:
         schemas[name] = {"type": "object", "description": "Not returned by this API (stub of Stripe's schema)."}
     schemas["customer_or_deleted"] = {"anyOf": [{"$ref": "#/components/schemas/customer"},
                                                 {"$ref": "#/components/schemas/deleted_customer"}]}
+    schemas["chain_check"] = CHAIN_CHECK
     return schemas
+
+
+# This ledger's own object (GET /v1/customers/{customer}/chain_check): Stripe has no such schema.
+CHAIN_CHECK = {
+    "type": "object", "additionalProperties": False,
+    "description": "One customer's chain audited as `make verify` audits it.",
+    "required": ["object", "customer", "livemode", "intact", "transactions", "first_break", "problem_count",
+                 "problems"],
+    "properties": {
+        "object": {"type": "string", "enum": ["chain_check"]},
+        "customer": {"type": "string", "maxLength": 5000},
+        "livemode": {"type": "boolean"},
+        "intact": {"type": "boolean"},
+        "transactions": {"type": "integer", "minimum": 0},
+        "first_break": {"anyOf": [{"type": "string"}, {"type": "null"}]},
+        "problem_count": {"type": "integer", "minimum": 0},
+        "problems": {"type": "array", "items": {"type": "string"}, "maxItems": 20},
+    },
+}
 
 
 def _parameters_schema(model: Any) -> dict[str, Any]:
@@ -108,8 +128,10 @@ def operation(route: template.Route) -> dict[str, Any]:
     body = {"$ref": f"#/components/schemas/{spec.response}"} if spec.response else {"type": "string"}
     described["responses"] = {"200": {"description": "Success", "headers": {
         "Request-Id": {"schema": {"type": "string", "pattern": "^req_"}}},
-        "content": {spec.media_type: {"schema": body}}},
+        "content": {media_type: {"schema": body} for media_type in (spec.media_type, *spec.other_media_types)}},
         **_error_responses()}
+    if spec.public:  # its route has no authorizer (the console's files)
+        described["security"] = []
     return described
 
 

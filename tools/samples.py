@@ -17,6 +17,8 @@ CUSTOMER = "cus_NffrFeUfNV2Hib"
 TRANSACTION = "cbtxn_1xNObo0000001JnY6kYZpT8a"  # created 2026-11-01T06:00:00Z, sequence 1
 DELETABLE = "cus_SampleDeletable"  # what the delete sample deletes: stored anew by every seed
 EVENT = "evt_1xNObo00000000000000000000001"  # the sample customer's customer.created (stream position 1)
+WEBHOOK_ENDPOINT = "we_1SampleEndpoint000000000"
+DELETABLE_WEBHOOK_ENDPOINT = "we_1SampleDeletable00000000"  # what the delete sample deletes: stored anew by every seed
 
 
 def seed() -> None:
@@ -41,6 +43,21 @@ def seed() -> None:
     current = dal.get_customer("test", DELETABLE)
     dal.commit_customer(deletable.model_copy(update={"version": current.version + 1}) if current else deletable,
                         current.version if current else None)
+    _seed_webhook_endpoints(created)
+
+
+def _seed_webhook_endpoints(created: int) -> None:
+    """The endpoint the retrieve and update samples name, and the one the delete sample deletes (the
+    update sample may have changed the first: it is kept as it is)."""
+    from ledger.dal import webhook_endpoints as stored
+    from ledger.models import WebhookEndpointRecord
+
+    for endpoint_id, description in ((WEBHOOK_ENDPOINT, "Sample receiver"),
+                                     (DELETABLE_WEBHOOK_ENDPOINT, "Deletable sample receiver")):
+        if stored.get_endpoint("test", endpoint_id) is None:
+            stored.put_endpoint(WebhookEndpointRecord(
+                id=endpoint_id, mode="test", url="https://example.com/webhooks", enabled_events=["customer.created"],
+                secret="whsec_" + "0" * 32, created=created, description=description), None)
 
 
 def _seed_event(customer: CustomerRecord) -> None:

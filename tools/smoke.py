@@ -1,8 +1,9 @@
 """`make smoke BASE=… KEY=…`: a post-deploy check with the real Stripe client, against any base URL.
 
 Creates a customer, posts a credit and a debit, lists them in both directions, edits one, replays an
-idempotent request, and checks that a bad key is a 401 and an unknown route a 404, then deletes the
-customer. Prints one line per check; exits 1 if any failed. Use a test-mode key: it writes.
+idempotent request, checks the customer's chain (intact) and that the operator console is served, that
+a bad key is a 401 and an unknown route a 404, then deletes the customer. Prints one line per check;
+exits 1 if any failed. Use a test-mode key: it writes.
 
   python -m tools.smoke --base https://<api>.execute-api.<region>.amazonaws.com/stripe --key sk_test_…
 """
@@ -56,6 +57,8 @@ class Smoke:
         self.check("an idempotent request replays", lambda: self._replay(cid))
         self.check("a bad key is a 401", self._bad_key)
         self.check("an unknown route is a 404", self._unknown_route)
+        self.check("the customer's chain check is intact", lambda: self._chain_check(cid))
+        self.check("the operator console is served without a key", self._console)
         self.check("delete the customer", lambda: _expect(customers.delete(cid), deleted=True))
         print(f"smoke: checks failed={len(self.failures)}")
         return 1 if self.failures else 0
@@ -76,6 +79,19 @@ class Smoke:
         again = txns.create(cid, params=params, options={"idempotency_key": key})
         assert again.id == first.id, (first.id, again.id)
         assert self.client.v1.customers.retrieve(cid).balance == first.ending_balance
+
+    def _chain_check(self, cid: str) -> None:
+        request = urllib.request.Request(f"{self.base}/v1/customers/{cid}/chain_check",
+                                         headers={"Authorization": f"Bearer {self.key}"})
+        with urllib.request.urlopen(request, timeout=30) as answer:
+            check = json.loads(answer.read())
+        assert check["object"] == "chain_check" and check["intact"] and check["transactions"] == 3, check
+
+    def _console(self) -> None:
+        with urllib.request.urlopen(f"{self.base}/console", timeout=30) as answer:
+            assert answer.headers["Content-Type"] == "text/html", answer.headers
+            assert answer.headers["Content-Security-Policy"].startswith("default-src 'self'"), answer.headers
+            assert b"console?asset=console.js" in answer.read()
 
     def _bad_key(self) -> None:
         bad = self.stripe.StripeClient("sk_test_smokeNotAKey0000000000000000", base_addresses={"api": self.base})

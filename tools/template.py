@@ -64,6 +64,10 @@ class Route:
     path: str  # API Gateway resource path, /v1/customers/{customer}
     code_dir: Path
     handler: str  # module.function
+    # API Gateway's checks on the method: the API's default authorizer unless the event says
+    # `Auth: {Authorizer: NONE}`, and a usage plan key unless it says `ApiKeyRequired: false`.
+    authorized: bool = True
+    api_key_required: bool = True
 
 
 def resources(kind: str) -> dict[str, dict[str, Any]]:
@@ -88,9 +92,18 @@ def routes() -> list[Route]:
         props = function_properties(logical_id)
         for event in (props.get("Events") or {}).values():
             if event["Type"] == "Api":
+                auth = event["Properties"].get("Auth") or {}
                 found.append(Route(logical_id, event["Properties"]["Method"].upper(), event["Properties"]["Path"],
-                                   ROOT / props["CodeUri"], props["Handler"]))
+                                   ROOT / props["CodeUri"], props["Handler"],
+                                   authorized=auth.get("Authorizer") != "NONE",
+                                   api_key_required=bool(auth.get("ApiKeyRequired", _api_key_required()))))
     return found
+
+
+def _api_key_required() -> bool:
+    """The API's default for its methods (`Auth.ApiKeyRequired`), which an event's own Auth overrides."""
+    apis = resources("AWS::Serverless::Api")
+    return any(bool((api["Properties"].get("Auth") or {}).get("ApiKeyRequired")) for api in apis.values())
 
 
 def functions() -> dict[str, dict[str, Any]]:
@@ -138,14 +151,15 @@ def environment(function: str, table_name: str) -> dict[str, str]:
 
 def _resolve(value: Any, table_name: str) -> Any:
     """Locally the table is the one we created, parameters take their defaults, and other resources
-    (the adjustments queue) do not exist: their references resolve to "" (unset)."""
+    (queues, the event bus) are what LOCAL_RESOURCE_<LogicalId> names, when the local run made them, or
+    "" (unset)."""
     if isinstance(value, dict) and "Ref" in value:
         ref = value["Ref"]
         if ref == table_name_resource():
             return table_name
         if ref in load().get("Parameters", {}):
             return load()["Parameters"][ref]["Default"]
-        return ""
+        return os.environ.get(f"LOCAL_RESOURCE_{ref}", "")
     if isinstance(value, dict) and "Fn::Sub" in value:  # pseudo parameters and parameters, as the stack has them
         from tools.local_aws.stack import LocalStack
 

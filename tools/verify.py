@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from tools import dynamodb_local, lambda_local
+from tools import dynamodb_local, lambda_local, progress
 from tools.local_api import TABLE_NAME
 
 
@@ -25,7 +25,10 @@ def main(argv: list[str]) -> int:
         lambda_local.use_layer()
         from ledger import audit
 
-        customers, transactions, problems = audit.audit_table()
+        shown = progress.Progress("verify")
+        customers, transactions, problems = audit.audit_table(
+            lambda walked, transactions: shown.update(walked, f"customers, {transactions} transactions"))
+        shown.close()
     for problem in problems:
         print(problem)
     print(f"verify: customers={customers} transactions={transactions} problems={len(problems)}")

@@ -114,7 +114,7 @@ def test_the_post_deploy_smoke_check_passes_against_the_local_run(server):
                           capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert done.returncode == 0, done.stdout + done.stderr
     assert done.stdout.strip().splitlines()[-1] == "smoke: checks failed=0"
-    assert done.stdout.count("ok   ") == 10
+    assert done.stdout.count("ok   ") == 12
 
 
 def test_wire_details_the_sdk_exposes_on_every_response_kind(server):

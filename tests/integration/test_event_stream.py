@@ -111,3 +111,18 @@ def test_filters_and_cursors(stream: StreamMapping) -> None:
     for empty in ({"created": 0}, {"created": {"lt": 5}}, {"created": {"gt": 10**12}}):  # no event can match
         assert api.get("/v1/events", empty).body["data"] == []
     assert _events(Api(key=LIVE_KEY)) == []  # events are mode-scoped like everything else
+
+
+def test_scheduled_adjustments_emit_the_same_events(stream: StreamMapping) -> None:
+    from tests.support.scheduling import entries_for, plan, run_scheduler
+
+    api = Api()
+    customer = api.customer()["id"]
+    run_scheduler(plan(entries_for([customer]), name="loyalty", when="2026-12-01T06:00:00Z"))
+    stream.drain()
+    events = _events(api)
+    created = [e for e in events if e["type"] == "customer_balance_transaction.created"]
+    assert len(created) == 1 and created[0]["data"]["object"]["amount"] == -100
+    assert created[0]["request"]["id"] == "loyalty/2026-12-01T06:00:00Z"  # the occurrence that applied it
+    [update] = [e for e in events if e["type"] == "customer.updated"]
+    assert update["data"]["previous_attributes"]["balance"] == 0 and update["data"]["object"]["balance"] == -100

@@ -2,6 +2,7 @@
 (tools.local_aws), and each role holds exactly what its code paths use, no more."""
 
 import re
+import time
 from pathlib import Path
 
 import pytest
@@ -105,6 +106,8 @@ def _exercise_every_path(api, plan_queue, monkeypatch) -> None:
     api.delete(f"/v1/customers/{doomed}", headers=idem())
     api.delete(f"/v1/customers/{api.customer()['id']}")
     api.get(f"/v1/customers/{doomed}")
+    for checked in (alice, doomed, "cus_nobody"):  # the chain check: intact, of a deleted customer, none
+        api.get(f"/v1/customers/{checked}/chain_check")
 
     customers = [alice] + [api.customer()["id"] for _ in range(3)]
     run_scheduler(plan(entries_for(customers[:1]), dry_run=True))
@@ -122,6 +125,7 @@ def _exercise_every_path(api, plan_queue, monkeypatch) -> None:
     monkeypatch.setenv("LOCAL_RESOURCE_ScheduleFailureQueue", failures)  # where failed occurrences go
     async_invoke.invoke("ScheduledAdjustmentsFunction", plan(entries_for([alice]), when="2020-01-01T00:00:00Z"))
     _exercise_events(api, plan_queue, monkeypatch)
+    _exercise_webhook_endpoints(api)
 
 
 def _exercise_events(api, plan_queue, monkeypatch) -> None:
@@ -145,9 +149,57 @@ def _exercise_events(api, plan_queue, monkeypatch) -> None:
     api.get("/v1/events/evt_unknown")
 
 
-def test_every_role_holds_exactly_what_its_code_uses(api, plan_queue, monkeypatch):
+def _exercise_webhook_endpoints(api) -> None:
+    """Webhook endpoints created, edited (changed and unchanged) and deleted with and without an
+    Idempotency-Key, replays, the list with cursors, unknown ids."""
+    path = "/v1/webhook_endpoints"
+    params = {"url": "https://example.com/hooks", "enabled_events": ["*"]}
+    plain = api.post(path, params).body["id"]
+    for _ in range(2):  # the second replays
+        keyed = api.post(path, params, headers={"Idempotency-Key": "iam-endpoint"}).body["id"]
+    api.get(f"{path}/{plain}")
+    api.get(f"{path}/we_unknown")
+    api.post(f"{path}/{plain}", {"description": "edited"})
+    api.post(f"{path}/{plain}", {"disabled": "true"}, headers={"Idempotency-Key": "iam-endpoint-edit"})
+    api.post(f"{path}/{plain}", {"disabled": "true"}, headers={"Idempotency-Key": "iam-endpoint-same"})
+    for listed in ({}, {"starting_after": keyed}, {"ending_before": plain}):
+        api.get(path, listed)
+    api.delete(f"{path}/{plain}")
+    for _ in range(2):
+        api.delete(f"{path}/{keyed}", headers={"Idempotency-Key": "iam-endpoint-delete"})
+
+
+def _exercise_webhook_deliveries(api, pipeline, receivers) -> None:
+    """Events dispatched (queued, published, a dispatch that fails every retry dead-lettered), delivered
+    (at once, after a failure, given up after three days), endpoints' health recorded."""
+    from ledger import clock
+    from tests.support.webhooks import add_endpoint
+
+    add_endpoint(receivers(statuses=[500]).url)
+    add_endpoint("http://127.0.0.1:9/down", ["customer.created"])
+    api.customer()
+    pipeline.run(seconds=3)  # the failed attempt comes back after its backoff
+    real = clock.now()
+    clock.use(lambda: real + 3 * 24 * 3600 + 5)
+    try:
+        api.customer()
+        pipeline.run(seconds=1)
+    finally:
+        clock.use(time.time)
+
+    def dies(function, event):
+        raise ConnectionError("the function died")
+
+    api.customer()
+    pipeline.recording.drain()
+    pipeline.dispatching.invoke = dies
+    pipeline.dispatching.drain()
+
+
+def test_every_role_holds_exactly_what_its_code_uses(api, plan_queue, pipeline, receivers, monkeypatch):
     local_aws.granted.clear()
     _exercise_every_path(api, plan_queue, monkeypatch)
+    _exercise_webhook_deliveries(api, pipeline, receivers)
     import os
 
     unused = {}

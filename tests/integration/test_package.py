@@ -83,7 +83,9 @@ def _sample(function: str) -> dict:
     by_function = {"AuthorizerFunction": "authorizer.json",
                    "ScheduledAdjustmentsFunction": "scheduled_adjustments.json",
                    "AdjustmentWorkerFunction": "adjustment_worker_sqs.json",
-                   "RecordEventsFunction": "record_events_stream.json"}
+                   "RecordEventsFunction": "record_events_stream.json",
+                   "DispatchWebhooksFunction": "dispatch_webhooks_stream.json",
+                   "DeliverWebhooksFunction": "deliver_webhooks_sqs.json"}
     return json.loads((EVENTS / by_function[function]).read_text())
 
 
@@ -125,7 +127,8 @@ def test_each_function_runs_from_the_artifact_alone(artifact, boto3_alone, ledge
         assert result["policyDocument"]["Statement"][0]["Effect"] == "Allow"
     elif function == "ScheduledAdjustmentsFunction":
         assert result["would_apply"] == 2
-    elif function in ("AdjustmentWorkerFunction", "RecordEventsFunction"):
+    elif function in ("AdjustmentWorkerFunction", "RecordEventsFunction", "DispatchWebhooksFunction",
+                      "DeliverWebhooksFunction"):
         assert result == {"batchItemFailures": []}
     else:
         assert result["statusCode"] == 200, result["body"]

@@ -72,3 +72,39 @@ def test_a_replay_is_one_read_and_no_write(api, ledger_table):
             again = api.request(method, path, params, headers=headers)
         assert again.body == first.body and again.headers["Idempotent-Replayed"] == "true", path
         assert calls == ["BatchGetItem"], (method, path, calls)
+
+
+def test_round_trips_per_webhook_endpoint_operation(api, ledger_table):
+    """A mode's endpoints are one partition: a list is one Query, a create counts them with it."""
+    path = "/v1/webhook_endpoints"
+    params = {"url": "https://example.com/hooks", "enabled_events": ["*"]}
+    with counted() as calls:
+        endpoint = api.post(path, params).body["id"]
+    assert calls == ["Query", "PutItem"]
+    with counted() as calls:
+        api.post(path, params, headers={"Idempotency-Key": "we-1"})
+    assert calls == ["GetItem", "Query", "TransactWriteItems"]
+    with counted() as calls:
+        api.post(path, params, headers={"Idempotency-Key": "we-1"})
+    assert calls == ["GetItem"]  # a replay: the key's record only
+    with counted() as calls:
+        api.get(f"{path}/{endpoint}")
+    assert calls == ["GetItem"]
+    with counted() as calls:
+        api.get(path, {"starting_after": endpoint})
+    assert calls == ["Query"]
+    with counted() as calls:
+        api.post(f"{path}/{endpoint}", {"disabled": "true"})
+    assert calls == ["GetItem", "PutItem"]
+    with counted() as calls:
+        api.post(f"{path}/{endpoint}", {"disabled": "true"})
+    assert calls == ["GetItem"]  # nothing changes: nothing written
+    with counted() as calls:
+        api.post(f"{path}/{endpoint}", {"description": "x"}, headers={"Idempotency-Key": "we-2"})
+    assert calls == ["GetItem", "GetItem", "TransactWriteItems"]
+    with counted() as calls:
+        api.delete(f"{path}/{endpoint}")
+    assert calls == ["GetItem", "DeleteItem"]
+    with counted() as calls:
+        api.get(f"{path}/we_unknown")
+    assert calls == []  # no endpoint has that shape of id

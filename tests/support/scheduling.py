@@ -7,6 +7,7 @@ from typing import Any
 
 from tests.support.chains import assert_intact
 from tools import lambda_local
+from tools.sqs_local import lambda_sqs_event
 
 
 def now_iso() -> str:
@@ -29,13 +30,7 @@ def run_scheduler(event: dict[str, Any]) -> dict[str, Any]:
 
 
 def sqs_event(messages: list[dict[str, Any]]) -> dict[str, Any]:
-    """A Lambda SQS event built from received messages, as the event source mapping builds it."""
-    return {"Records": [{
-        "messageId": m["MessageId"], "receiptHandle": m["ReceiptHandle"], "body": m["Body"],
-        "attributes": {k: str(v) for k, v in m.get("Attributes", {}).items()}, "messageAttributes": {},
-        "md5OfBody": m["MD5OfBody"], "eventSource": "aws:sqs",
-        "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:adjustments.fifo", "awsRegion": "us-east-1",
-    } for m in messages]}
+    return lambda_sqs_event(messages, "https://sqs.us-east-1.amazonaws.com/000000000000/adjustments.fifo")
 
 
 def drain(queue: dict[str, Any]) -> list[dict[str, Any]]:

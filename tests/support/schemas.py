@@ -25,6 +25,8 @@ def _document() -> dict[str, Any]:
     schemas["_transaction_list"] = nullable_to_null(list_schema["content"]["application/json"]["schema"])
     customers_list = fragment["paths"]["/v1/customers"]["get"]["responses"]["200"]
     schemas["_customer_list"] = nullable_to_null(customers_list["content"]["application/json"]["schema"])
+    endpoints_list = fragment["paths"]["/v1/webhook_endpoints"]["get"]["responses"]["200"]
+    schemas["_webhook_endpoint_list"] = nullable_to_null(endpoints_list["content"]["application/json"]["schema"])
     return {"components": {"schemas": schemas}}
 
 
@@ -33,6 +35,7 @@ def validate(body: dict[str, Any], schema: str) -> None:
     document = _document()
     target = {"$ref": f"#/components/schemas/{schema}", "components": document["components"]}
     jsonschema.validate(body, target)
-    if schema in ("customer_balance_transaction", "customer", "deleted_customer", "event"):
+    if schema in ("customer_balance_transaction", "customer", "deleted_customer", "event", "webhook_endpoint",
+                  "deleted_webhook_endpoint"):
         unknown = set(body) - set(document["components"]["schemas"][schema]["properties"])
         assert not unknown, f"fields not in Stripe's {schema} schema: {unknown}"

@@ -18,3 +18,12 @@ def test_the_figures_of_the_readme_and_the_reliability_page_are_the_ones_the_res
     assert report.readme(results, mutation, fuzz, readme) == readme, "run `python -m bench.report`"
     reliability = report.RELIABILITY.read_text()
     assert report.reliability(mutation, fuzz, reliability) == reliability, "run `python -m bench.report`"
+
+
+def test_the_charts_are_the_ones_the_results_give():
+    from bench import charts
+
+    results = json.loads(report.RESULTS.read_text())
+    for name, svg in charts.charts(results).items():
+        assert (report.CHARTS / name).read_text() == svg, "run `python -m bench.report` (make bench does)"
+    assert "charts/contention.svg" in report.DOCUMENT.read_text()

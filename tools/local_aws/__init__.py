@@ -25,6 +25,7 @@ _PARAMS = "local_aws_params"
 granted: dict[str, set[tuple[str, str]]] = {}
 _ERRORS = {  # service -> (code, HTTP status) of an authorization failure
     "dynamodb": ("AccessDeniedException", 400), "sqs": ("AccessDenied", 403), "s3": ("AccessDenied", 403),
+    "events": ("AccessDeniedException", 400),
 }
 
 

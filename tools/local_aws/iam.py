@@ -172,6 +172,10 @@ def requests_of(service: str, operation: str, params: Mapping[str, Any]) -> list
         queue = str(params.get("QueueUrl", "")).rstrip("/").rsplit("/", 1)[-1]
         arn = f"arn:{PARTITION}:sqs:{REGION}:{ACCOUNT}:{queue}"
         return [Request(f"sqs:{_SQS_ACTIONS.get(operation, operation)}", arn)]
+    if service == "events" and operation == "PutEvents":
+        buses = {e.get("EventBusName", "default") for e in params.get("Entries", [])}
+        return [Request("events:PutEvents", f"arn:{PARTITION}:events:{REGION}:{ACCOUNT}:event-bus/{bus}")
+                for bus in sorted(buses)]
     if service == "s3" and operation in ("GetObject", "HeadObject"):
         return [Request("s3:GetObject", f"arn:{PARTITION}:s3:::{params['Bucket']}/{params['Key']}")]
     if service == "s3" and operation == "PutObject":

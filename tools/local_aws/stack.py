@@ -69,6 +69,8 @@ class LocalStack:
             return queue if attribute == "QueueName" else f"arn:{PARTITION}:sqs:{REGION}:{ACCOUNT}:{queue}"
         if kind == "AWS::Lambda::Function" and attribute == "Arn":
             return f"arn:{PARTITION}:lambda:{REGION}:{ACCOUNT}:function:{self.ref(name)}"
+        if kind == "AWS::Events::EventBus" and attribute == "Arn":
+            return f"arn:{PARTITION}:events:{REGION}:{ACCOUNT}:event-bus/{self.ref(name)}"
         if kind == "AWS::IAM::Role" and attribute == "Arn":
             return f"arn:{PARTITION}:iam::{ACCOUNT}:role/{self.ref(name)}"
         if attribute == "Arn":

@@ -1,7 +1,18 @@
 """The ledger's invariants, checked over one customer's chain. Used by the tests and by operators
 to audit a table: it reports every break it finds, it fixes nothing."""
 
-from ledger.models import BalanceTransactionRecord, CustomerRecord
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from ledger import errors
+from ledger.models import BalanceTransactionRecord, Caller, CustomerRecord
+
+# One customer's audit in one request (GET /v1/customers/{customer}/chain_check) reads its whole chain:
+# bounded so that it answers well inside the function's timeout. Longer chains: `make verify`.
+CHECKED_TRANSACTIONS_MAX = 50_000
+# A break is reported only when a second reading shows one too: a commit landing just as the read reaches
+# the customer item (read last) could show that item a transaction ahead of the chain read before it.
+READINGS_MAX = 2
 
 
 def chain_problems(customer: CustomerRecord, transactions: list[BalanceTransactionRecord]) -> list[str]:
@@ -40,8 +51,9 @@ def chain_problems(customer: CustomerRecord, transactions: list[BalanceTransacti
     return problems
 
 
-def audit_table() -> tuple[int, int, list[str]]:
-    """Walk every customer's chain in the table: (customers, transactions, problems)."""
+def audit_table(progress: Callable[[int, int], None] | None = None) -> tuple[int, int, list[str]]:
+    """Walk every customer's chain in the table: (customers, transactions, problems). `progress` is told
+    the customers and transactions walked so far, after each customer."""
     from ledger import dal
 
     customers = transactions = 0
@@ -51,4 +63,34 @@ def audit_table() -> tuple[int, int, list[str]]:
         customers += 1
         transactions += len(chain)
         problems.extend(chain_problems(customer, chain))
+        if progress is not None:
+            progress(customers, transactions)
     return customers, transactions, problems
+
+
+@dataclass(frozen=True)
+class ChainCheck:
+    """One customer's chain as `chain_problems` judges it: intact when `problems` is empty."""
+
+    customer: CustomerRecord
+    transactions: int
+    problems: list[str]
+
+
+def check_customer(caller: Caller, customer_id: str) -> ChainCheck:
+    """The same checks as `make verify`, for one customer of the caller's mode, on its chain as one
+    commit left it. A deleted customer is checked too: its ledger is kept forever."""
+    from ledger import dal
+
+    for _ in range(READINGS_MAX):
+        try:
+            customer, chain = dal.chain_as_committed(caller.mode, customer_id, CHECKED_TRANSACTIONS_MAX)
+        except dal.ChainTooLong:
+            raise errors.invalid(f"The chain of {customer_id} holds more than {CHECKED_TRANSACTIONS_MAX:,} "
+                                 "transactions: check it with `make verify`.", param="customer") from None
+        if customer is None:
+            raise errors.no_such_customer(customer_id, param="customer")
+        checked = ChainCheck(customer, len(chain), chain_problems(customer, chain))
+        if not checked.problems:
+            break
+    return checked

@@ -39,12 +39,22 @@ class Settings(BaseModel):
     dynamodb_endpoint: str | None = None
     # The authorizer's usage plan key per mode (API Gateway throttles each mode on its own).
     usage_keys: dict[str, str] = Field(default_factory=dict)
+    # Webhooks: the deliveries queue and its dead letters, the EventBridge bus every event goes to, the
+    # first retry's delay (doubling up to SQS's 12-hour visibility limit) and one attempt's timeout.
+    deliveries_queue_url: str | None = None
+    deliveries_dead_letter_queue_url: str | None = None
+    event_bus_name: str | None = None
+    webhook_retry_base_s: Annotated[int, Field(gt=0, le=43_200)] = 60
+    webhook_timeout_s: Annotated[int, Field(gt=0, le=30)] = 10
 
 
 _VARIABLES = {"table_name": "TABLE_NAME", "default_currency": "DEFAULT_CURRENCY",
               "write_budget_ms": "WRITE_BUDGET_MS", "adjustments_queue_url": "ADJUSTMENTS_QUEUE_URL",
               "direct_apply_limit": "DIRECT_APPLY_LIMIT", "plan_bucket_name": "PLAN_BUCKET_NAME",
-              "dynamodb_endpoint": "LEDGER_DYNAMODB_ENDPOINT"}
+              "dynamodb_endpoint": "LEDGER_DYNAMODB_ENDPOINT", "deliveries_queue_url": "DELIVERIES_QUEUE_URL",
+              "deliveries_dead_letter_queue_url": "DELIVERIES_DEAD_LETTER_QUEUE_URL",
+              "event_bus_name": "EVENT_BUS_NAME", "webhook_retry_base_s": "WEBHOOK_RETRY_BASE_S",
+              "webhook_timeout_s": "WEBHOOK_TIMEOUT_S"}
 
 
 # What template.yaml sets for every function (its Globals), and what it sets together with the queue

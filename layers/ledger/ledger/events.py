@@ -118,9 +118,8 @@ def _event(change: Change, kind: str, subject: CustomerRecord | BalanceTransacti
 # --- the Events API ----------------------------------------------------------------------------------
 
 def retrieve(caller: Caller, event_id: str) -> EventRecord:
-    position = ids.event_position(event_id)
-    found = stored.get_event(caller.mode, *position) if position is not None else None
-    if found is None or found.id != event_id or found.expires_at <= clock.now():
+    found = stored.find_event(caller.mode, event_id)
+    if found is None or found.expires_at <= clock.now():
         raise errors.no_such("event", event_id)
     return found
 

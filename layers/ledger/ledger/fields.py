@@ -214,3 +214,78 @@ Created = Annotated[CreatedRange | None, BeforeValidator(created_range), WithJso
     {"type": "integer"},
     {"type": "object", "additionalProperties": False,
      "properties": {k: {"type": "integer"} for k in ("gt", "gte", "lt", "lte")}}]})]
+
+
+def _boolean(value: Any) -> bool:
+    """Stripe's form booleans ("true"/"false"), or a JSON boolean."""
+    if isinstance(value, bool):
+        return value
+    if value in ("true", "false"):
+        return bool(value == "true")
+    raise fail(NO_CODE, f"Invalid boolean: {_shown(value)}")
+
+
+Boolean = Annotated[bool, BeforeValidator(_boolean), WithJsonSchema({"type": "boolean"})]
+
+# --- webhook endpoints ---------------------------------------------------------------------------------
+
+URL_MAX = 2048
+URL_INVALID = "url_invalid"  # Stripe's code for a URL it refuses
+_URL_SCHEMES = ("http", "https")
+# Printable ASCII but for what no URL may hold unescaped: a URL is sent as it is to a receiver.
+_URL_CHARACTERS = frozenset(chr(c) for c in range(0x21, 0x7F)) - set('"<>\\^`{|}')
+
+
+def _webhook_url(value: Any) -> str:
+    """An absolute http(s) URL with a host, at most URL_MAX characters (https only in live mode: the
+    mode is the domain's to check)."""
+    if isinstance(value, str) and len(value) > URL_MAX:
+        raise fail(URL_INVALID, f"Invalid URL: must be at most {URL_MAX} characters.", "url")
+    valid = isinstance(value, str) and bool(value) and set(value) <= _URL_CHARACTERS
+    if valid:
+        from urllib.parse import urlsplit
+
+        try:
+            parts = urlsplit(value)
+            valid = parts.scheme in _URL_SCHEMES and bool(parts.hostname) and (parts.port is None or parts.port > 0)
+        except ValueError:  # a bad port or IPv6 literal
+            valid = False
+    if not valid:
+        raise fail(URL_INVALID, f"Invalid URL: {_shown(value)!r}. A webhook endpoint's url must be an absolute "
+                   "http or https URL with a host, such as https://example.com/webhooks.", "url")
+    return str(value)
+
+
+WebhookUrl = Annotated[str, BeforeValidator(_webhook_url), WithJsonSchema(
+    {"type": "string", "pattern": "^[Hh][Tt][Tt][Pp][Ss]?://[^/?#]"})]
+
+
+def _enabled_events(value: Any) -> list[str]:
+    """A non-empty list of event-type strings (which types exist is the domain's to check: ledger.events
+    knows them)."""
+    if isinstance(value, dict) and value and all(k.isdigit() for k in value):  # enabled_events[0]=…
+        value = [value[k] for k in sorted(value, key=int)]
+    if not isinstance(value, list) or not value or not all(
+            isinstance(v, str) and is_text(v) and len(v) <= 255 for v in value):
+        raise fail(NO_CODE, "Invalid array: enabled_events must be a non-empty list of event types.",
+                   "enabled_events")
+    return list(value)
+
+
+EnabledEvents = Annotated[list[str], BeforeValidator(_enabled_events), WithJsonSchema(
+    {"type": "array", "items": {"type": "string", "maxLength": 255}, "minItems": 1})]
+
+_API_VERSION = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}(\.[a-z]{1,32})?")
+
+
+def _api_version(value: Any) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or not _API_VERSION.fullmatch(value):
+        raise fail(NO_CODE, f"Invalid api_version: {_shown(value)!r}. An API version reads like 2026-09-30.endive.",
+                   "api_version")
+    return value
+
+
+ApiVersion = Annotated[str | None, BeforeValidator(_api_version), WithJsonSchema(
+    {"type": ["string", "null"], "pattern": r"^[0-9]{4}-[0-9]{2}-[0-9]{2}(\.[a-z]{1,32})?$"})]

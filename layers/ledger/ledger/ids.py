@@ -95,3 +95,22 @@ def event_position(event_id: str) -> tuple[int, int] | None:
     if created is None or position is None:
         return None
     return created, position
+
+
+WEBHOOK_ENDPOINT_PREFIX = "we_"
+_WEBHOOK_ENDPOINT_ID = re.compile(r"we_[A-Za-z0-9]{24}")
+WEBHOOK_SECRET_PREFIX = "whsec_"
+
+
+def webhook_endpoint_id() -> str:
+    return WEBHOOK_ENDPOINT_PREFIX + _random(24)
+
+
+def is_webhook_endpoint_id(object_id: str) -> bool:
+    """Whether an id could name one of our webhook endpoints; anything else is not looked up."""
+    return bool(_WEBHOOK_ENDPOINT_ID.fullmatch(object_id))
+
+
+def webhook_secret() -> str:
+    """An endpoint's signing secret: 32 base62 characters from `secrets` (about 190 bits)."""
+    return WEBHOOK_SECRET_PREFIX + _random(32)

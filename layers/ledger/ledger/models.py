@@ -111,11 +111,32 @@ class EventRecord(BaseModel):
     expires_at: int  # gone from then on (DynamoDB's TTL deletes the item some time after)
 
 
+class WebhookEndpointRecord(BaseModel):
+    """Where events are POSTed. `secret` (whsec_…) signs every delivery: shown once, at creation."""
+
+    model_config = ConfigDict(frozen=True, defer_build=True)
+    id: str
+    mode: Mode
+    url: str
+    enabled_events: list[str]  # event types, or ["*"] for every type
+    secret: str
+    created: int
+    description: str | None = None
+    metadata: dict[str, str] = Field(default_factory=dict)
+    disabled: bool = False
+    api_version: str | None = None
+    version: int = 1
+    failing_since: int | None = None  # the first failed delivery since the last success
+
+    def wants(self, event_type: str) -> bool:
+        return not self.disabled and ("*" in self.enabled_events or event_type in self.enabled_events)
+
+
 class Page(BaseModel):
     """One page of a list, newest first; `has_more` points in the direction of travel."""
 
     model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True, defer_build=True)
-    items: list[BalanceTransactionRecord] | list[CustomerRecord] | list[EventRecord]
+    items: list[BalanceTransactionRecord] | list[CustomerRecord] | list[EventRecord] | list[WebhookEndpointRecord]
     has_more: bool
     customer: CustomerRecord | None = None
 

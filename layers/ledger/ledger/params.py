@@ -3,23 +3,28 @@ of ledger.fields, and the one Stripe error a failed validation becomes: unknown 
 missing ones, then the rest, naming the offending parameter.
 """
 
-from typing import Annotated, Any, ClassVar, TypeVar
+from typing import Annotated, Any, ClassVar, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from ledger import errors
 from ledger.fields import (
     NO_CODE,
+    URL_INVALID,
     Amount,
+    ApiVersion,
     Balance,
+    Boolean,
     Created,
     Currency,
     Cursor,
     Description,
+    EnabledEvents,
     EventTypes,
     Expand,
     Limit,
     Metadata,
+    WebhookUrl,
     fail,
     text,
 )
@@ -46,14 +51,15 @@ TRANSACTION_EXPANDABLE = frozenset(
 )
 
 
-class ListParams(Params):
+class PageParams(Params):
+    """A list's paging: `limit` and one cursor."""
+
     limit: Limit = 10
     starting_after: Cursor = None
     ending_before: Cursor = None
-    created: Created = None
 
     @model_validator(mode="after")
-    def _page_rules(self) -> "ListParams":
+    def _page_rules(self) -> "PageParams":
         if not 1 <= self.limit <= 100:
             raise fail("parameter_invalid_integer",
                         f"Invalid limit: {self.limit}. The limit must be between 1 and 100.", "limit")
@@ -61,6 +67,10 @@ class ListParams(Params):
             raise fail(NO_CODE, "Received both starting_after and ending_before parameters. "
                         "Please pass in only one.", "ending_before")
         return self
+
+
+class ListParams(PageParams):
+    created: Created = None
 
 
 class RetrieveBalanceTransaction(Params):
@@ -132,6 +142,44 @@ class ListEvents(ListParams):
         return self
 
 
+class CreateWebhookEndpoint(Params):
+    url: WebhookUrl
+    enabled_events: EnabledEvents
+    description: Annotated[str | None, *text(5000)] = None
+    metadata: Metadata = None
+    api_version: ApiVersion = None
+
+
+class UpdateWebhookEndpoint(Params):
+    url: WebhookUrl | None = None
+    enabled_events: EnabledEvents | None = None
+    description: Annotated[str | None, *text(5000)] = None
+    metadata: Metadata = None
+    disabled: Boolean | None = None
+
+
+class RetrieveWebhookEndpoint(Params):
+    pass
+
+
+class DeleteWebhookEndpoint(Params):
+    pass
+
+
+class ListWebhookEndpoints(PageParams):
+    pass
+
+
+class CheckChain(Params):
+    """GET /v1/customers/{customer}/chain_check: nothing to choose."""
+
+
+class ConsoleFile(Params):
+    """GET /console: the page, or (`asset`) one of its two files."""
+
+    asset: Literal["console.js", "console.css"] | None = None
+
+
 P = TypeVar("P", bound="Params")
 
 
@@ -156,7 +204,7 @@ def to_stripe_error(failure: ValidationError) -> errors.StripeError:
         return errors.invalid(f"Received unknown parameter: {param}", code="parameter_unknown", param=param)
     if kind == "missing":
         return errors.invalid(f"Missing required param: {param}.", code="parameter_missing", param=param)
-    code = kind if kind.startswith(("parameter_", "invalid_currency")) else None
+    code = kind if kind.startswith(("parameter_", "invalid_currency", URL_INVALID)) else None
     message = first["msg"] if code or kind == NO_CODE else (
         f"Invalid value for {param}." if param else "The request's parameters could not be read.")
     return errors.invalid(message, code=code, param=param or None)

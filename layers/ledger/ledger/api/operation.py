@@ -36,6 +36,10 @@ class Operation(Generic[P, R]):
     response: str | None  # the body's schema: a component of openapi.json (Stripe's), None for plain text
     media_type: str = responses.JSON
     sample: Mapping[str, Any] = field(default_factory=dict)  # parameters that succeed on the sample objects
+    # Served without an API key (its route says `Auth: {Authorizer: NONE}`): it reads no data, so its
+    # caller is anonymous. Only the console's static files are.
+    public: bool = False
+    other_media_types: tuple[str, ...] = ()  # what else its answers may be (a public operation's files)
 
 
 @dataclass(frozen=True)
@@ -48,9 +52,10 @@ class ApiRequest(Generic[P]):
 
 def operation(
     params: type[P], render: Callable[[R, P], Body], *, response: str | None,
-    media_type: str = responses.JSON, sample: Mapping[str, Any] | None = None,
+    media_type: str = responses.JSON, sample: Mapping[str, Any] | None = None, public: bool = False,
+    other_media_types: tuple[str, ...] = (),
 ) -> Callable[[Callable[[ApiRequest[P]], R]], LambdaHandler]:
-    spec = Operation(params, render, response, media_type, sample or {})
+    spec = Operation(params, render, response, media_type, sample or {}, public, other_media_types)
 
     def decorate(run: Callable[[ApiRequest[P]], R]) -> LambdaHandler:
         @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
@@ -87,7 +92,11 @@ def _answer(spec: Operation[P, R], run: Callable[[ApiRequest[P]], R], event: dic
 
 def _request(event: dict[str, Any], spec: Operation[P, R], context: Any) -> ApiRequest[P]:
     headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
-    caller = _caller(event, headers.get("idempotency-key") if event.get("httpMethod") in ("POST", "DELETE") else None)
+    if spec.public:
+        caller = Caller(request_id=responses.request_id_of(event))  # anonymous: it touches no data
+    else:
+        caller = _caller(event, headers.get("idempotency-key") if event.get("httpMethod") in ("POST", "DELETE")
+                         else None)
     if "stripe-account" in headers:
         raise errors.invalid("Connected accounts are not supported: remove the Stripe-Account header.",
                              param="Stripe-Account")

@@ -4,7 +4,7 @@ import json
 from collections.abc import Collection
 
 from ledger.chain import Change
-from ledger.models import BalanceTransactionRecord, CustomerRecord, EventRecord, Page
+from ledger.models import BalanceTransactionRecord, CustomerRecord, EventRecord, Page, WebhookEndpointRecord
 from ledger.params import Params
 
 JsonObject = dict[str, object]  # every renderer's result: JSON, typed without Any (mypy refuses Any here)
@@ -120,3 +120,33 @@ def event_view(record: EventRecord, _params: Params) -> JsonObject:
 def event_page(page: Page, _params: Params) -> JsonObject:
     data = [event(item) for item in page.items]  # type: ignore[arg-type]
     return {"object": "list", "data": data, "has_more": page.has_more, "url": "/v1/events"}
+
+
+def webhook_endpoint(record: WebhookEndpointRecord, with_secret: bool = False) -> JsonObject:
+    """Stripe's webhook_endpoint object; `secret` only in the creation's response."""
+    rendered: JsonObject = {
+        "id": record.id, "object": "webhook_endpoint", "api_version": record.api_version, "application": None,
+        "created": record.created, "description": record.description, "enabled_events": list(record.enabled_events),
+        "livemode": record.mode == "live", "metadata": dict(record.metadata),
+    }
+    if with_secret:
+        rendered["secret"] = record.secret
+    rendered.update(status="disabled" if record.disabled else "enabled", url=record.url)
+    return rendered
+
+
+def webhook_endpoint_creation(record: WebhookEndpointRecord, _params: Params) -> JsonObject:
+    return webhook_endpoint(record, with_secret=True)
+
+
+def webhook_endpoint_view(record: WebhookEndpointRecord, _params: Params) -> JsonObject:
+    return webhook_endpoint(record)
+
+
+def webhook_endpoint_deletion(record: WebhookEndpointRecord, _params: Params) -> JsonObject:
+    return {"id": record.id, "object": "webhook_endpoint", "deleted": True}
+
+
+def webhook_endpoint_page(page: Page, _params: Params) -> JsonObject:
+    data = [webhook_endpoint(item) for item in page.items]  # type: ignore[arg-type]
+    return {"object": "list", "data": data, "has_more": page.has_more, "url": "/v1/webhook_endpoints"}

@@ -3,6 +3,8 @@ replays of saved answers, and errors, including the mapping of unexpected failur
 (the database's), a 500 not worth retrying (a call AWS refuses as configured), or a 500 (ours), never
 with a trace."""
 
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from ledger import errors, wire
@@ -10,7 +12,19 @@ from ledger.models import IdempotencyRecord
 from ledger.observability import logger
 
 JSON = "application/json"
-Body = dict[str, Any] | str  # a JSON document, or text already in the operation's media type
+
+
+@dataclass(frozen=True)
+class Document:
+    """Text with its own media type and headers: a static file (the console's page, script and style
+    sheet), whose type is not the operation's one."""
+
+    text: str
+    media_type: str
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+
+Body = dict[str, Any] | str | Document  # a JSON document, text in the operation's media type, or a file
 _THROTTLED = {"ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded",
               "InternalServerError", "ServiceUnavailable"}
 _UNREACHABLE = {"ConnectTimeoutError", "ReadTimeoutError", "EndpointConnectionError", "ConnectionClosedError",
@@ -22,7 +36,9 @@ _REFUSED = {"AccessDenied", "AccessDeniedException", "ValidationException"}
 
 def respond(status: int, body: Body, request_id: str, extra: dict[str, str] | None = None,
             media_type: str = JSON) -> dict[str, Any]:
-    text = body if isinstance(body, str) else wire.dumps(body)
+    if isinstance(body, Document):
+        media_type, extra = body.media_type, {**body.headers, **(extra or {})}
+    text = body.text if isinstance(body, Document) else body if isinstance(body, str) else wire.dumps(body)
     headers = {"Content-Type": media_type, "Request-Id": request_id, "Cache-Control": "no-cache, no-store",
                **(extra or {})}
     return {"statusCode": status, "headers": headers, "body": text}

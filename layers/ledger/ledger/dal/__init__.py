@@ -10,13 +10,32 @@ from ledger.dal.client import client, table
 from ledger.dal.conflicts import ClaimTaken, CustomerGone, StaleCustomer, StaleTransaction
 from ledger.dal.customers import commit_customer, customer_ids, get_customer, get_customers
 from ledger.dal.idempotency import commit_claim
-from ledger.dal.scans import all_customers, whole_chain
+from ledger.dal.scans import ChainTooLong, all_customers, chain_as_committed, whole_chain
 from ledger.dal.snapshot import Snapshot, read
 from ledger.dal.transactions import commit_transaction_edit, transaction_page
 
 __all__ = [
-    "ClaimTaken", "CustomerGone", "Snapshot", "StaleCustomer", "StaleTransaction", "all_customers", "client",
-    "commit_claim", "commit_customer", "commit_transaction_edit", "customer_ids", "get_api_key", "get_customer",
-    "get_customers", "list_api_keys", "put_api_key", "read", "revoke_api_key", "table", "transaction_page",
+    "ChainTooLong",
+    "ClaimTaken",
+    "CustomerGone",
+    "Snapshot",
+    "StaleCustomer",
+    "StaleTransaction",
+    "all_customers",
+    "chain_as_committed",
+    "client",
+    "commit_claim",
+    "commit_customer",
+    "commit_transaction_edit",
+    "customer_ids",
+    "get_api_key",
+    "get_customer",
+    "get_customers",
+    "list_api_keys",
+    "put_api_key",
+    "read",
+    "revoke_api_key",
+    "table",
+    "transaction_page",
     "whole_chain",
 ]

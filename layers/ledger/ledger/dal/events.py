@@ -11,6 +11,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from ledger import ids
 from ledger.dal import keys
 from ledger.dal.client import client, table
 from ledger.models import BalanceTransactionRecord, CustomerRecord, EventRecord, Mode
@@ -45,6 +46,21 @@ def change(record: dict[str, Any]) -> Change | None:
     old, new = stream.get("OldImage"), stream.get("NewImage")
     return Change(position=int(stream["SequenceNumber"]), created=int(stream["ApproximateCreationDateTime"]),
                   old=decode(old) if old else None, new=decode(new) if new else None)
+
+
+def inserted_event(record: dict[str, Any]) -> EventRecord | None:
+    """The event a stream record reports stored, when it is the insert of an event item."""
+    stream = record["dynamodb"]
+    if record.get("eventName") != "INSERT" or not stream["Keys"]["pk"]["S"].endswith("#events"):
+        return None
+    return _event(stream["NewImage"])
+
+
+def find_event(mode: Mode, event_id: str) -> EventRecord | None:
+    """The event with this id (its id encodes its key), or None."""
+    position = ids.event_position(event_id)
+    found = get_event(mode, *position) if position is not None else None
+    return found if found is not None and found.id == event_id else None
 
 
 def events_partition(mode: Mode) -> str:

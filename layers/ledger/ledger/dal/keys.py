@@ -94,6 +94,8 @@ def to_av(value: Any) -> dict[str, Any]:
         return {"S": value}
     if isinstance(value, dict):
         return {"M": {k: to_av(v) for k, v in value.items()}}
+    if isinstance(value, list):
+        return {"L": [to_av(v) for v in value]}
     raise TypeError(f"cannot store {type(value).__name__}")  # floats never reach the table
 
 
