@@ -1,6 +1,7 @@
-"""New events (the table's stream) to webhook deliveries, one per endpoint, and to the EventBridge bus.
-A batch stops at its first failure and reports it, so Lambda retries from that record."""
+"""New events (the table's stream) to webhook deliveries, one per endpoint, and to the EventBridge bus,
+in stream order (ledger.stream_batch: a batch stops at its first failure)."""
 
+from ledger import stream_batch
 from ledger.observability import flush_metrics, logger
 from ledger.webhooks import dispatch
 
@@ -8,11 +9,6 @@ from ledger.webhooks import dispatch
 @logger.inject_lambda_context(clear_state=True)
 def lambda_handler(event: dict[str, list[dict[str, object]]], context: object) -> dict[str, object]:
     try:
-        dispatch.dispatch(event["Records"])
-    except dispatch.Undispatched as failed:
-        logger.exception("event not dispatched; the stream retries from it",
-                         extra={"sequence_number": failed.sequence_number})
-        return {"batchItemFailures": [{"itemIdentifier": failed.sequence_number}]}
+        return stream_batch.process_in_order(event, dispatch.Dispatcher(), "EventDispatchFailures")
     finally:
         flush_metrics()
-    return {"batchItemFailures": []}

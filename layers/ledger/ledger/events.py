@@ -26,30 +26,13 @@ TYPES = ("customer.created", "customer.updated", "customer.deleted",
          "customer_balance_transaction.created", "customer_balance_transaction.updated")
 
 
-class Unrecorded(Exception):
-    """A stream record whose event could not be stored: the stream is retried from it."""
-
-    def __init__(self, sequence_number: str) -> None:
-        super().__init__(f"the event of stream record {sequence_number} was not recorded")
-        self.sequence_number = sequence_number
-
-
-def record(records: list[dict[str, Any]]) -> int:
-    """Store the event of each stream record, in order; returns how many were stored now (a record
-    seen before stores nothing). Stops at the first record that fails: Unrecorded names it."""
-    recorded = 0
-    try:
-        for stream_record in records:
-            try:
-                change = stored.change(stream_record)
-                event = derive(change) if change is not None else None
-                recorded += event is not None and stored.put_event(event)
-            except Exception as failure:
-                count("EventRecordFailures")
-                raise Unrecorded(stream_record["dynamodb"]["SequenceNumber"]) from failure
-    finally:
-        count("EventsRecorded", recorded)
-    return recorded
+def record(stream_record: dict[str, Any]) -> None:
+    """Store the event of one stream record, if its change has one (a change seen before stores
+    nothing: its event is keyed by the change)."""
+    change = stored.change(stream_record)
+    event = derive(change) if change is not None else None
+    if event is not None and stored.put_event(event):
+        count("EventsRecorded")
 
 
 def derive(change: Change) -> EventRecord | None:

@@ -12,36 +12,23 @@ from ledger.models import EventRecord, Mode, WebhookEndpointRecord
 from ledger.observability import count
 
 
-class Undispatched(Exception):
-    """A stream record whose event could not be dispatched: the stream is retried from it."""
+class Dispatcher:
+    """Dispatches the events of one batch of stream records, reading each mode's endpoints once.
 
-    def __init__(self, sequence_number: str) -> None:
-        super().__init__(f"the event of stream record {sequence_number} was not dispatched")
-        self.sequence_number = sequence_number
+    A record handled again (its batch failed further on) may queue its deliveries twice: an endpoint
+    then receives the event twice, as Stripe's endpoints may (receivers deduplicate on the event id)."""
 
+    def __init__(self) -> None:
+        self.endpoints: dict[Mode, list[WebhookEndpointRecord]] = {}
 
-def dispatch(records: list[dict[str, Any]]) -> int:
-    """Dispatch the event each record reports stored, in order; returns how many deliveries were
-    queued. Stops at the first record that fails (Undispatched names it): its retry may queue some of its
-    deliveries twice, and an endpoint then receives the event twice, as Stripe's endpoints may
-    (receivers deduplicate on the event id)."""
-    endpoints: dict[Mode, list[WebhookEndpointRecord]] = {}
-    queued = 0
-    try:
-        for record in records:
-            try:
-                event = inserted_event(record)
-                if event is None:
-                    continue
-                if event.mode not in endpoints:
-                    endpoints[event.mode] = webhook_endpoints.all_endpoints(event.mode)
-                queued += _dispatch(event, [e for e in endpoints[event.mode] if e.wants(event.type)])
-            except Exception as failure:
-                count("EventDispatchFailures")
-                raise Undispatched(record["dynamodb"]["SequenceNumber"]) from failure
-    finally:
+    def __call__(self, record: dict[str, Any]) -> None:
+        event = inserted_event(record)
+        if event is None:
+            return
+        if event.mode not in self.endpoints:
+            self.endpoints[event.mode] = webhook_endpoints.all_endpoints(event.mode)
+        queued = _dispatch(event, [e for e in self.endpoints[event.mode] if e.wants(event.type)])
         count("WebhookDeliveriesQueued", queued)
-    return queued
 
 
 def _dispatch(event: EventRecord, wanting: list[WebhookEndpointRecord]) -> int:
