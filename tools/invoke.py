@@ -10,7 +10,7 @@ import json
 import sys
 from pathlib import Path
 
-from tools import dynamodb_local, lambda_local, samples, template
+from tools import dynamodb_local, lambda_local, progress, samples, template
 from tools.local_api import TABLE_NAME
 
 
@@ -24,13 +24,31 @@ def main(function: str, event_file: str) -> int:
         lambda_local.configure(function, TABLE_NAME)
         handler = lambda_local.load_handler(function)
         samples.seed()
+        shown = _plan_progress()
         try:
             result = handler(json.loads(Path(event_file).read_text()), lambda_local.LambdaContext(function))
         except Exception as failure:  # what Lambda returns for a function error
             print(json.dumps({"errorType": type(failure).__name__, "errorMessage": str(failure)}, indent=2), file=out)
             return 1
+        finally:
+            shown.close()
     print(json.dumps(result, indent=2), file=out)
     return 0
+
+
+def _plan_progress() -> progress.Progress:
+    """A scheduled plan's entries as they are applied (or assessed, in a dry run), on a terminal."""
+    from ledger.scheduled_adjustments import apply
+
+    shown = progress.Progress("plan")
+
+    def entry_done(summary: apply.Summary) -> None:
+        done = summary.would_apply if summary.dry_run else summary.applied + summary.replayed
+        verb = "would apply" if summary.dry_run else "applied"
+        shown.update(summary.entries, f"entries, {done} {verb}, {sum(summary.rejected.values())} rejected")
+
+    apply.on_entry = entry_done
+    return shown
 
 
 if __name__ == "__main__":

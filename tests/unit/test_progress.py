@@ -31,3 +31,22 @@ def test_ci_and_files_stay_quiet(monkeypatch):
     quiet = progress.Progress("verify", stream=log)
     quiet.update(5, force=True)
     assert screen.getvalue() == log.getvalue() == ""
+
+
+def test_a_plan_dry_run_shows_its_entries_on_a_terminal(monkeypatch, api_on_moto):
+    """`make invoke` of a scheduled plan (here a dry run) shows the entries as they are assessed."""
+    import sys
+
+    from ledger.scheduled_adjustments import apply
+    from tests.support.scheduling import entries_for, plan, run_scheduler
+    from tools import invoke
+
+    customers = [api_on_moto.customer()["id"] for _ in range(2)]
+    monkeypatch.delenv("CI", raising=False)
+    monkeypatch.setattr(sys, "stderr", screen := Terminal())
+    monkeypatch.setattr(apply, "on_entry", None)
+    shown = invoke._plan_progress()
+    monkeypatch.setattr(progress, "REDRAW_INTERVAL_S", 0.0)
+    run_scheduler(plan(entries_for(customers), dry_run=True))
+    shown.close()
+    assert "\rplan: 2 entries, 2 would apply, 0 rejected" in screen.getvalue()

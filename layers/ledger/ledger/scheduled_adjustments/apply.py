@@ -4,7 +4,7 @@ key namespace and is committed with the transaction. One entry's problem never s
 an unknown or deleted customer rejects that entry; transient failures are retried, then counted failed
 (the caller then fails the delivery, and applied entries replay on its retry)."""
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -55,6 +55,10 @@ def _applied_body(change: Any) -> dict[str, Any]:
             "ending_balance": txn.ending_balance}
 
 
+# Told the summary after each entry: `make invoke` shows it as progress on a terminal (None on Lambda).
+on_entry: Callable[[Summary], None] | None = None
+
+
 def apply_entries(plan: Plan, entries: Iterable[Entry]) -> Summary:
     """Apply (or, for a dry run, assess) each entry once; never raises for one entry's problem."""
     summary = Summary(plan=plan.plan, occurrence=plan.occurrence, dry_run=plan.dry_run)
@@ -64,6 +68,8 @@ def apply_entries(plan: Plan, entries: Iterable[Entry]) -> Summary:
             _assess(plan, entry, summary)
         else:
             _apply(plan, entry, summary)
+        if on_entry is not None:
+            on_entry(summary)
     emit(summary)
     return summary
 
