@@ -92,6 +92,8 @@ def event(function: str, customer: str | None = None, txn: str | None = None, **
                              "awsRegion": "us-east-1"}]}
     from tools import events
 
+    if function in events.OTHER_SAMPLES:  # the stream's and the deliveries queue's
+        return events.other_sample(function)
     route = next(r for r in template.routes() if r.function == function)
     params = {**lambda_local.operation_of(function).sample, **query}
     return events.sample_event(route, customer or "", txn or "", params=params,

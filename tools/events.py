@@ -18,6 +18,19 @@ EVENTS = template.ROOT / "events"
 SAMPLE_REQUEST_ID = "c6af9ac6-7b61-11e6-9a41-93e8deadbeef"
 SAMPLE_TIME_MS = 1793512800000  # 2026-11-01T06:00:00Z
 SAMPLE_AUTHORIZER = {"principalId": "key_sample", "mode": "test", "key_id": "key_sample"}
+# The functions API Gateway does not invoke, and their sample events (written by hand, in the shape
+# their event source delivers).
+OTHER_SAMPLES = {"AuthorizerFunction": "authorizer.json", "ScheduledAdjustmentsFunction": "scheduled_adjustments.json",
+                 "AdjustmentWorkerFunction": "adjustment_worker_sqs.json",
+                 "RecordEventsFunction": "record_events_stream.json",
+                 "DispatchWebhooksFunction": "dispatch_webhooks_stream.json",
+                 "DeliverWebhooksFunction": "deliver_webhooks_sqs.json"}
+
+
+def other_sample(function: str) -> dict[str, Any]:
+    """The sample event of a function API Gateway does not invoke."""
+    loaded: dict[str, Any] = json.loads((EVENTS / OTHER_SAMPLES[function]).read_text())
+    return loaded
 
 
 def sample_event(route: template.Route, customer: str = samples.CUSTOMER, transaction: str = samples.TRANSACTION,

@@ -9,6 +9,6 @@ from ledger.webhooks import dispatch
 @logger.inject_lambda_context(clear_state=True)
 def lambda_handler(event: dict[str, list[dict[str, object]]], context: object) -> dict[str, object]:
     try:
-        return stream_batch.process_in_order(event, dispatch.Dispatcher(), "EventDispatchFailures")
+        return stream_batch.process_in_order(event, dispatch.Dispatcher(), failure_metric="EventDispatchFailures")
     finally:
         flush_metrics()

@@ -8,6 +8,6 @@ from ledger.observability import flush_metrics, logger
 @logger.inject_lambda_context(clear_state=True)
 def lambda_handler(event: dict[str, list[dict[str, object]]], context: object) -> dict[str, object]:
     try:
-        return stream_batch.process_in_order(event, events.record, "EventRecordFailures")
+        return stream_batch.process_in_order(event, events.record, failure_metric="EventRecordFailures")
     finally:
         flush_metrics()

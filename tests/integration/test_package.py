@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tools import package, samples, template
+from tools import events, package, samples, template
 
 pytestmark = pytest.mark.dynamodb_local
 EVENTS = template.ROOT / "events"
@@ -80,13 +80,7 @@ def _sample(function: str) -> dict:
         context = event.get("requestContext") or {}
         if route and (context.get("resourcePath"), event.get("httpMethod")) == (route.path, route.method):
             return event
-    by_function = {"AuthorizerFunction": "authorizer.json",
-                   "ScheduledAdjustmentsFunction": "scheduled_adjustments.json",
-                   "AdjustmentWorkerFunction": "adjustment_worker_sqs.json",
-                   "RecordEventsFunction": "record_events_stream.json",
-                   "DispatchWebhooksFunction": "dispatch_webhooks_stream.json",
-                   "DeliverWebhooksFunction": "deliver_webhooks_sqs.json"}
-    return json.loads((EVENTS / by_function[function]).read_text())
+    return events.other_sample(function)
 
 
 def test_the_deployed_artifact_has_lambdas_wheels_and_the_same_files(artifact, tmp_path):

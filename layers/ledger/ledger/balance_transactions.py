@@ -1,11 +1,10 @@
 """Business rules of balance transactions: posting one onto a customer's chain, reading, editing
 its description and metadata, and paging through a chain."""
 
-from ledger import chain, clock, dal, errors, ids, retry
+from ledger import chain, clock, dal, errors, ids
 from ledger.config import MAX_AMOUNT
 from ledger.idempotency import Claim
 from ledger.models import BalanceTransactionRecord, Caller, CustomerRecord, Page, Source
-from ledger.observability import count
 from ledger.params import CreateBalanceTransaction, ListBalanceTransactions, UpdateBalanceTransaction
 
 
@@ -87,37 +86,28 @@ def update(
     with the same budget and backoff as posting. The result carries the edited transaction (amount,
     currency and balances never change)."""
     fields = params.model_fields_set
-    attempts = retry.Attempts(chain.write_policy())
-    try:
-        for _attempt in attempts:
-            transaction, customer, _ = _read(caller, customer_id, txn_id, claim)
-            # The data-access module moves the revision on; here only what the caller may change.
-            edited = transaction.model_copy(update={
-                "description": params.description if "description" in fields else transaction.description,
-                "metadata": params.metadata.apply(transaction.metadata) if params.metadata else transaction.metadata,
-            })
-            outcome = chain.Change(customer, edited)
-            try:
-                if edited == transaction:  # nothing changes: nothing but the claim written
-                    if claim is not None:
-                        dal.commit_claim(claim.record(outcome))
-                    return outcome
-                dal.commit_transaction_edit(edited.model_copy(update={"last_request": caller.request}),
-                                            transaction.revision,
-                                            claim.record(outcome) if claim is not None else None)
-            except dal.ClaimTaken:
-                raise chain.settle_claim_race(caller.mode, claim) from None
-            except dal.CustomerGone:
-                raise errors.no_such_customer(customer_id, param="customer") from None
-            except dal.StaleTransaction:
-                count("TransactionEditConflictsRetried")
-                attempts.pause()
-                continue
+
+    def write() -> chain.Change:
+        transaction, customer, _ = _read(caller, customer_id, txn_id, claim)
+        # The data-access module moves the revision on; here only what the caller may change.
+        edited = transaction.model_copy(update={
+            "description": params.description if "description" in fields else transaction.description,
+            "metadata": params.metadata.apply(transaction.metadata) if params.metadata else transaction.metadata,
+        })
+        outcome = chain.Change(customer, edited)
+        if edited == transaction:  # nothing changes: nothing but the claim written
+            if claim is not None:
+                dal.commit_claim(claim.record(outcome))
             return outcome
-    except retry.Exhausted:
-        count("LockTimeouts")
-        raise errors.lock_timeout() from None
-    raise AssertionError("unreachable: the attempts end by returning or raising")
+        try:
+            dal.commit_transaction_edit(edited.model_copy(update={"last_request": caller.request}),
+                                        transaction.revision, claim.record(outcome) if claim is not None else None)
+        except dal.CustomerGone:
+            raise errors.no_such_customer(customer_id, param="customer") from None
+        return outcome
+
+    return chain.retrying(write, dal.StaleTransaction, caller.mode, claim,
+                          conflict_metric="TransactionEditConflictsRetried")
 
 
 def list_page(caller: Caller, customer_id: str, params: ListBalanceTransactions) -> Page:

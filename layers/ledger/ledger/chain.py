@@ -6,6 +6,7 @@ transactions of a customer ever share a predecessor. How losers retry, and why: 
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from ledger import dal, errors, retry
 from ledger.config import settings
@@ -101,6 +102,31 @@ def _after_losing(attempts: retry.Attempts, attempt: int, stale: dal.StaleCustom
         return stale.current
     attempts.pause()
     return dal.get_customer(mode, customer_id)
+
+
+T = TypeVar("T")
+
+
+def retrying(write: Callable[[], T], stale: type[Exception], mode: Mode, claim: Claim | None, *,
+             conflict_metric: str) -> T:
+    """Run `write` (read, decide, conditional write) again while it loses races (`stale`), with the
+    write policy's backoff and budget: for objects written on their own, not through a customer's
+    chain (a transaction's edit, a webhook endpoint). A key another request committed first settles the
+    race (replay or refusal); a spent budget is 429 lock_timeout, nothing written."""
+    attempts = retry.Attempts(write_policy())
+    try:
+        for _attempt in attempts:
+            try:
+                return write()
+            except dal.ClaimTaken:
+                raise settle_claim_race(mode, claim) from None
+            except stale:
+                count(conflict_metric)
+                attempts.pause()
+    except retry.Exhausted:
+        count("LockTimeouts")
+        raise errors.lock_timeout() from None
+    raise AssertionError("unreachable: the attempts end by returning or raising")
 
 
 def create_customer(change: Change, claim: Claim | None = None, request: RequestRef | None = None) -> Change:

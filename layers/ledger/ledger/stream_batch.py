@@ -12,7 +12,7 @@ from typing import Any
 from ledger.observability import count, logger
 
 
-def process_in_order(event: dict[str, Any], handle: Callable[[dict[str, Any]], None],
+def process_in_order(event: dict[str, Any], handle: Callable[[dict[str, Any]], None], *,
                      failure_metric: str) -> dict[str, Any]:
     """Handle each stream record of `event` in order; answer the partial batch response."""
     for record in event.get("Records") or []:

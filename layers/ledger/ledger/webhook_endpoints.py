@@ -9,13 +9,12 @@ the endpoint's `version` and retry a lost race like every other write (chain.wri
 
 from urllib.parse import urlsplit
 
-from ledger import chain, clock, dal, errors, ids, retry
+from ledger import chain, clock, dal, errors, ids
 from ledger.dal import webhook_endpoints as stored
 from ledger.events import TYPES
 from ledger.fields import URL_INVALID
 from ledger.idempotency import Claim
 from ledger.models import Caller, Mode, Page, WebhookEndpointRecord
-from ledger.observability import count
 from ledger.params import CreateWebhookEndpoint, ListWebhookEndpoints, UpdateWebhookEndpoint
 
 ALL_EVENTS = "*"
@@ -66,29 +65,20 @@ def update(caller: Caller, endpoint_id: str, params: UpdateWebhookEndpoint,
         _check_events(params.enabled_events)
     if claim is not None:
         claim.check(dal.read(caller.mode, claim=(claim.namespace, claim.key)).claim)
-    attempts = retry.Attempts(chain.write_policy())
-    try:
-        for _attempt in attempts:
-            current = retrieve(caller, endpoint_id)
-            edited = _edited(current, params)
-            try:
-                if edited == current:  # nothing changes: nothing but the claim written
-                    if claim is not None:
-                        dal.commit_claim(claim.record(current))
-                    return current
-                edited = edited.model_copy(update={"version": current.version + 1})
-                stored.put_endpoint(edited, current.version, claim.record(edited) if claim is not None else None)
-            except dal.ClaimTaken:
-                raise chain.settle_claim_race(caller.mode, claim) from None
-            except stored.StaleEndpoint:
-                count("WebhookEndpointConflictsRetried")
-                attempts.pause()
-                continue
-            return edited
-    except retry.Exhausted:
-        count("LockTimeouts")
-        raise errors.lock_timeout() from None
-    raise AssertionError("unreachable: the attempts end by returning or raising")
+
+    def write() -> WebhookEndpointRecord:
+        current = retrieve(caller, endpoint_id)
+        edited = _edited(current, params)
+        if edited == current:  # nothing changes: nothing but the claim written
+            if claim is not None:
+                dal.commit_claim(claim.record(current))
+            return current
+        edited = edited.model_copy(update={"version": current.version + 1})
+        stored.put_endpoint(edited, current.version, claim.record(edited) if claim is not None else None)
+        return edited
+
+    return chain.retrying(write, stored.StaleEndpoint, caller.mode, claim,
+                          conflict_metric="WebhookEndpointConflictsRetried")
 
 
 def _edited(current: WebhookEndpointRecord, params: UpdateWebhookEndpoint) -> WebhookEndpointRecord:
@@ -113,23 +103,14 @@ def delete(caller: Caller, endpoint_id: str, claim: Claim | None = None) -> Webh
     deleted."""
     if claim is not None:
         claim.check(dal.read(caller.mode, claim=(claim.namespace, claim.key)).claim)
-    attempts = retry.Attempts(chain.write_policy())
-    try:
-        for _attempt in attempts:
-            current = retrieve(caller, endpoint_id)
-            try:
-                stored.delete_endpoint(current, claim.record(current) if claim is not None else None)
-            except dal.ClaimTaken:
-                raise chain.settle_claim_race(caller.mode, claim) from None
-            except stored.StaleEndpoint:
-                count("WebhookEndpointConflictsRetried")
-                attempts.pause()
-                continue
-            return current
-    except retry.Exhausted:
-        count("LockTimeouts")
-        raise errors.lock_timeout() from None
-    raise AssertionError("unreachable: the attempts end by returning or raising")
+
+    def write() -> WebhookEndpointRecord:
+        current = retrieve(caller, endpoint_id)
+        stored.delete_endpoint(current, claim.record(current) if claim is not None else None)
+        return current
+
+    return chain.retrying(write, stored.StaleEndpoint, caller.mode, claim,
+                          conflict_metric="WebhookEndpointConflictsRetried")
 
 
 def list_page(caller: Caller, params: ListWebhookEndpoints) -> Page:
