@@ -66,7 +66,7 @@ def test_failures_are_retried_until_delivered_and_chains_stay_consistent(api: Ap
     assert still is not None and still.failing_since is not None and not still.disabled  # not yet three days
 
 
-def test_a_slow_endpoint_does_not_hold_up_another(api: Api, pipeline: Pipeline, receiver: Receiver,
+def test_a_slow_endpoint_fails_only_its_own_delivery(api: Api, pipeline: Pipeline, receiver: Receiver,
                                                    receivers) -> None:
     slow = receivers(delay_s=2)  # past the 1 s timeout (WEBHOOK_TIMEOUT_S=1): its attempts fail
     add_endpoint(slow.url, ["customer.created"])
@@ -74,7 +74,7 @@ def test_a_slow_endpoint_does_not_hold_up_another(api: Api, pipeline: Pipeline, 
     api.customer()
     pipeline.run()
     assert [e["type"] for e in receiver.events] == ["customer.created"]
-    assert slow.attempts == 1  # it timed out: retried later, on its own
+    assert slow.attempts == 1  # it timed out: retried later, in its own message (on AWS its own invocation)
 
 
 def test_three_days_of_failures_dead_letter_and_disable_the_endpoint(api: Api, pipeline: Pipeline) -> None:
@@ -161,3 +161,48 @@ def test_live_deliveries_never_reach_a_private_address(receiver: Receiver) -> No
         assert transport.post(url, "{}", {}, 1, public_only=True) is None
     assert receiver.attempts == 0
     assert transport.post(receiver.url, "{}", {}, 1, public_only=False) == 400  # reached (unsigned: refused)
+
+
+def test_deliveries_to_a_disabled_endpoint_are_kept_for_a_redrive(api: Api, pipeline: Pipeline,
+                                                                 receiver: Receiver) -> None:
+    from ledger.dal import webhook_endpoints
+
+    endpoint = add_endpoint(receiver.url)
+    api.customer()
+    pipeline.recording.drain()
+    pipeline.dispatching.drain()  # queued, then the endpoint is disabled before the delivery runs
+    webhook_endpoints.put_endpoint(endpoint.model_copy(update={"disabled": True, "version": 2}), 1)
+    pipeline.run()
+    [letter] = pipeline.dead_letters()
+    assert (letter["endpoint"], letter["reason"]) == (endpoint.id, "endpoint disabled") and receiver.attempts == 0
+
+
+def test_on_aws_no_delivery_reaches_a_private_address_even_in_test_mode(api: Api, pipeline: Pipeline,
+                                                                       receiver: Receiver, monkeypatch) -> None:
+    """On Lambda (its runtime API set) a test-mode endpoint on loopback is never contacted either: the
+    runtime API listens there."""
+    add_endpoint(receiver.url)
+    monkeypatch.setenv("AWS_LAMBDA_RUNTIME_API", "127.0.0.1:9001")
+    api.customer()
+    pipeline.run()
+    assert receiver.attempts == 0
+
+
+def test_the_backoff_never_asks_sqs_for_more_than_its_visibility_limit(pipeline: Pipeline, monkeypatch) -> None:
+    """SQS (and moto, as it) refuses a visibility ending more than 12 hours after the receive: the
+    longest pause, set a moment after the receive, is accepted."""
+    from botocore.exceptions import ClientError
+
+    from ledger import config
+    from ledger.dal import deliveries
+    from ledger.webhooks import delivery
+
+    monkeypatch.setenv("WEBHOOK_RETRY_BASE_S", "60")
+    config.settings.cache_clear()
+    pauses = [delivery.backoff_s(n) for n in range(1, 40)]
+    assert pauses[:4] == [60, 120, 240, 480] and pauses == sorted(pauses)
+    pipeline.sqs.send_message(QueueUrl=pipeline.queue_url, MessageBody="{}")
+    [message] = pipeline.sqs.receive_message(QueueUrl=pipeline.queue_url)["Messages"]
+    with pytest.raises(ClientError):
+        deliveries.retry_later(pipeline.queue_url, message["ReceiptHandle"], 12 * 3600)
+    deliveries.retry_later(pipeline.queue_url, message["ReceiptHandle"], max(pauses))

@@ -137,3 +137,4 @@ def test_transaction_and_batch_limits():
     keys = [key(f"test#cus_{i}") for i in range(101)]
     assert dynamodb_limits.violation("BatchGetItem", {"RequestItems": {"t": {"Keys": keys}}}) == (
         "Too many items requested for the BatchGetItem call.")
+

@@ -88,7 +88,8 @@ def put_event(event: EventRecord, *, replace: bool = False) -> bool:
 
 def get_event(mode: Mode, created: int, position: int) -> EventRecord | None:
     key = {"pk": {"S": events_partition(mode)}, "sk": {"S": event_sk(created, position)}}
-    found = client().get_item(TableName=table(), Key=key).get("Item")
+    # Consistent: a delivery reads the event just after the stream reported it stored.
+    found = client().get_item(TableName=table(), Key=key, ConsistentRead=True).get("Item")
     return _event(found) if found else None
 
 

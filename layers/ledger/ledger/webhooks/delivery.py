@@ -1,6 +1,7 @@
 """One attempt of one delivery (an event to an endpoint), and what follows from its outcome."""
 
 import json
+import os
 from typing import Any
 
 from ledger import clock, wire
@@ -14,7 +15,16 @@ from ledger.webhooks import signing, transport
 
 RETRY_WINDOW_S = 3 * 24 * 3600  # Stripe retries a live event's deliveries for up to three days
 DISABLE_AFTER_S = 3 * 24 * 3600  # an endpoint whose deliveries have all failed this long is disabled
-VISIBILITY_MAX_S = 12 * 3600  # SQS's longest visibility timeout: the longest pause between attempts
+# The longest pause between attempts: SQS refuses a visibility that ends more than 12 hours after the
+# message was received, and the function sets it a little after (its timeout at most).
+VISIBILITY_MAX_S = 12 * 3600 - 300
+
+
+def on_aws() -> bool:
+    """In a real Lambda environment (its runtime API is set), where even test-mode deliveries must not
+    reach the runtime API on loopback or another private address; the local run may (a developer's
+    receiver)."""
+    return bool(os.environ.get("AWS_LAMBDA_RUNTIME_API"))
 
 
 def attempt_each(messages: list[dict[str, Any]]) -> list[str]:
@@ -40,13 +50,16 @@ def attempt(body: str, receive_count: int) -> int | None:
     delivery: dict[str, Any] = json.loads(body)
     endpoint = webhook_endpoints.get_endpoint(delivery["mode"], delivery["endpoint"])
     event = find_event(delivery["mode"], delivery["event"])
-    if endpoint is None or endpoint.disabled or event is None:
+    if endpoint is None or event is None:  # deleted, or past the events' retention: nothing to deliver
         count("WebhookDeliveriesDropped")
+        return None
+    if endpoint.disabled:  # kept, so that once the endpoint is enabled again a redrive delivers it
+        _dead_letter(delivery, None, "endpoint disabled")
         return None
     payload = wire.dumps(rendering.event(event))
     now = clock.now()
     status = transport.post(endpoint.url, payload, {"Stripe-Signature": signing.header(payload, endpoint.secret, now)},
-                            settings().webhook_timeout_s, public_only=endpoint.mode == "live")
+                            settings().webhook_timeout_s, public_only=endpoint.mode == "live" or on_aws())
     logger.info("webhook delivery", extra={"event": event.id, "endpoint": endpoint.id, "status": status,
                                            "attempt": receive_count})
     if status is not None and 200 <= status < 300:
@@ -57,13 +70,16 @@ def attempt(body: str, receive_count: int) -> int | None:
     count("WebhookDeliveryFailures")
     disabled = _record_health(endpoint, now).disabled
     if disabled or now - event.created >= RETRY_WINDOW_S:  # never delivered: kept for a redrive
-        count("WebhookDeliveriesDeadLettered")
-        dead_letters = settings().deliveries_dead_letter_queue_url
-        if dead_letters:
-            deliveries.dead_letter(dead_letters, {**delivery, "last_status": status,
-                                                  "reason": "endpoint disabled" if disabled else "three days"})
+        _dead_letter(delivery, status, "endpoint disabled" if disabled else "three days")
         return None
     return backoff_s(receive_count)
+
+
+def _dead_letter(delivery: dict[str, Any], status: int | None, reason: str) -> None:
+    count("WebhookDeliveriesDeadLettered")
+    dead_letters = settings().deliveries_dead_letter_queue_url
+    if dead_letters:
+        deliveries.dead_letter(dead_letters, {**delivery, "last_status": status, "reason": reason})
 
 
 def backoff_s(receive_count: int) -> int:

@@ -7,6 +7,8 @@ import socket
 import urllib.error
 import urllib.parse
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 
 USER_AGENT = "Stripe/1.0 (+https://stripe.com/docs/webhooks)"  # what receivers see from Stripe
 
@@ -23,10 +25,23 @@ _OPENER = urllib.request.build_opener(_NoRedirects)
 
 def post(url: str, payload: str, headers: dict[str, str], timeout_s: float, public_only: bool) -> int | None:
     """The response's status, or None when none came (timeout, connection refused, …). `public_only`
-    (live mode): a host that resolves to a loopback, private, link-local or otherwise non-public address
-    (the instance metadata service among them) is never contacted."""
+    (live mode, and every delivery on AWS): a host that resolves to a loopback, private, link-local or
+    otherwise non-public address (the Lambda runtime API and metadata services among them) is never
+    contacted."""
     if public_only and not _public(url):  # (a re-resolution by the connection itself is not re-checked)
         return None
+    # The timeout bounds the whole attempt: urllib's bounds each socket operation, so a receiver that
+    # drips its answer would otherwise hold the attempt open.
+    attempt = ThreadPoolExecutor(max_workers=1)
+    try:
+        return attempt.submit(_send, url, payload, headers, timeout_s).result(timeout=timeout_s)
+    except FutureTimeout:
+        return None
+    finally:
+        attempt.shutdown(wait=False)
+
+
+def _send(url: str, payload: str, headers: dict[str, str], timeout_s: float) -> int | None:
     request = urllib.request.Request(url, data=payload.encode(), method="POST", headers={
         "Content-Type": "application/json; charset=utf-8", "User-Agent": USER_AGENT, **headers})
     try:
