@@ -11,10 +11,13 @@ pytestmark = pytest.mark.dynamodb_local
 
 
 def test_bank_workload_with_faults_has_no_anomaly(ledger_table, dynamodb_endpoint):
-    report = bank.workload(dynamodb_endpoint, ledger_table, seed=20261126, seconds=12, threads=3, processes=1)
+    # A fixed amount of work (6 clients, 100 operations each), not a fixed time: the check means the
+    # same on a busy machine, where a time-boxed run did less (the time is only a cap).
+    report = bank.workload(dynamodb_endpoint, ledger_table, seed=20261126, seconds=120, threads=3, processes=1,
+                           max_ops=100)
     print(f"reliability: ops={report['ops']} faults={report['faults']} anomalies={len(report['anomalies'])}")
     assert report["anomalies"] == []
-    assert report["ops"] > 200 and report["faults"] > 20
+    assert report["ops"] > 400 and report["faults"] > 20
     assert {"throttled", "lost_after_commit", "died_before_write"} <= set(report["faults_by_kind"])
 
 
