@@ -359,7 +359,7 @@
     }
   }
 
-  // --- the balance chart: ending_balance along the chain, one small chart per currency -------------
+  // --- the balance chart: ending_balance over time, one small chart per currency ------------------
 
   async function drawCharts(token) {
     const holder = $("charts");
@@ -384,41 +384,76 @@
     }
     all.reverse(); // oldest first: chain order
     const byCurrency = new Map();
-    all.forEach((txn, position) => {
+    for (const txn of all) {
       if (!byCurrency.has(txn.currency)) byCurrency.set(txn.currency, []);
-      byCurrency.get(txn.currency).push({ x: position, y: txn.ending_balance, created: txn.created });
-    });
+      byCurrency.get(txn.currency).push({ y: txn.ending_balance, created: txn.created });
+    }
     $("chart-note").textContent = all.length
       ? (more ? "The newest " : all.length === 1 ? "The only " : "All ") + count(all.length, "transaction")
-        + ", oldest on the left; each point is a transaction's ending balance."
+        + " along time, oldest on the left; the line holds each transaction's ending balance until the next."
       : "No transactions yet.";
     let color = 0;
     for (const [currency, points] of [...byCurrency.entries()].sort()) {
-      holder.appendChild(chart(currency, points, all.length, COLORS[color++ % COLORS.length]));
+      holder.appendChild(chart(currency, points, COLORS[color++ % COLORS.length]));
     }
   }
 
-  // At most about 2 * CHART_BUCKETS points: each bucket of consecutive points keeps its lowest and
-  // highest (in order), so spikes survive and 10,000 transactions draw as fast as 10.
+  // Each point's place along the x axis, from 0 to 1: in proportion to its time between the first and
+  // the last transaction; when they all share one second, spread evenly in chain order (a lone one in
+  // the middle) rather than piled on one x.
+  function place(points) {
+    const first = points[0].created;
+    const span = points[points.length - 1].created - first;
+    return points.map((p, i) => ({ ...p,
+      at: span > 0 ? Math.min(1, Math.max(0, (p.created - first) / span))
+        : points.length === 1 ? 0.5 : i / (points.length - 1) }));
+  }
+
+  // At most 2 * CHART_BUCKETS + 2 points: the time axis cut into CHART_BUCKETS equal spans, each keeping
+  // its lowest and highest balance (in their time order), so a one-transaction spike or dip anywhere is
+  // drawn and a long chain draws as fast as a short one. The first and the last stay, so the line runs
+  // from the first transaction to the balance now.
   function downsample(points) {
     if (points.length <= 2 * CHART_BUCKETS) return points;
-    const kept = [];
-    const size = points.length / CHART_BUCKETS;
-    for (let b = 0; b < CHART_BUCKETS; b++) {
-      const bucket = points.slice(Math.floor(b * size), Math.floor((b + 1) * size));
-      if (!bucket.length) continue;
-      let low = bucket[0];
-      let high = bucket[0];
-      for (const p of bucket) {
-        if (p.y < low.y) low = p;
-        if (p.y > high.y) high = p;
-      }
-      if (low === high) kept.push(low);
-      else kept.push(...(low.x < high.x ? [low, high] : [high, low]));
+    const lowest = [];
+    const highest = [];
+    points.forEach((p, i) => {
+      const b = Math.min(CHART_BUCKETS - 1, Math.floor(p.at * CHART_BUCKETS));
+      if (lowest[b] === undefined || p.y < points[lowest[b]].y) lowest[b] = i;
+      if (highest[b] === undefined || p.y > points[highest[b]].y) highest[b] = i;
+    });
+    const kept = new Set([0, points.length - 1]);
+    lowest.forEach((i) => kept.add(i)); // forEach skips the empty buckets
+    highest.forEach((i) => kept.add(i));
+    return [...kept].sort((a, b) => a - b).map((i) => points[i]);
+  }
+
+  const MINUTE = 60;
+  const HOUR = 60 * MINUTE;
+  const DAY = 24 * HOUR;
+  const YEAR = 365 * DAY;
+  const TICK_STEPS = [1, 2, 5, 10, 15, 30, MINUTE, 2 * MINUTE, 5 * MINUTE, 10 * MINUTE, 15 * MINUTE, 30 * MINUTE,
+    HOUR, 2 * HOUR, 3 * HOUR, 6 * HOUR, 12 * HOUR, DAY, 2 * DAY, 7 * DAY, 14 * DAY, 30 * DAY, 91 * DAY, 182 * DAY];
+  const DATE_TICKS_MAX = 5;
+  const TICK_CHAR_WIDTH = 6.5; // an over-estimate of a tick label's character width, to keep labels apart
+  const TICK_GAP = 2 * TICK_CHAR_WIDTH;
+  const room = (text) => text.length * TICK_CHAR_WIDTH;
+
+  function tickLabel(t, step) {
+    const iso = new Date(t * 1000).toISOString();
+    return step >= DAY ? iso.slice(0, 10) : step >= MINUTE ? iso.slice(5, 16).replace("T", " ") : iso.slice(11, 19);
+  }
+
+  // The round times (UTC) between the ends at the shortest step whose labels, only as long as the step
+  // needs (the ends carry the full date and time), stand apart at this many pixels a second.
+  function dateTicks(first, last, perSecond) {
+    const fits = (s) => s * perSecond >= room(tickLabel(first, s)) + TICK_GAP;
+    const step = TICK_STEPS.find(fits) || YEAR * Math.ceil((room("0000-00-00") + TICK_GAP) / (YEAR * perSecond));
+    const ticks = [];
+    for (let t = Math.floor(first / step) * step + step; t < last; t += step) {
+      ticks.push({ t, text: tickLabel(t, step) });
     }
-    const last = points[points.length - 1];
-    if (kept[kept.length - 1] !== last) kept.push(last);
-    return kept;
+    return ticks;
   }
 
   const SVG = "http://www.w3.org/2000/svg";
@@ -430,19 +465,45 @@
     return node;
   }
 
-  function chart(currency, points, total, color) {
+  // The x axis's dates: the first and last transactions' in full at the ends (one date, centred, when they
+  // share a second), and round dates between them wherever their labels fit without touching.
+  function drawDates(drawing, first, last, from, to, base) {
+    const below = base + 24;
+    if (last <= first) {
+      drawing.appendChild(svg("text", { x: (from + to) / 2, y: below, "text-anchor": "middle", class: "tick date" },
+        when(first)));
+      return;
+    }
+    drawing.appendChild(svg("text", { x: from, y: below, class: "tick date" }, when(first)));
+    drawing.appendChild(svg("text", { x: to, y: below, "text-anchor": "end", class: "tick date" }, when(last)));
+    const perSecond = (to - from) / (last - first);
+    let free = from + room(when(first)) + TICK_GAP; // where the next label may start
+    const limit = to - room(when(last)) - TICK_GAP;
+    let drawn = 0;
+    for (const tick of dateTicks(first, last, perSecond)) {
+      const at = from + (tick.t - first) * perSecond;
+      const half = room(tick.text) / 2;
+      if (at - half < free || at + half > limit) continue;
+      if (++drawn > DATE_TICKS_MAX) break;
+      free = at + half + TICK_GAP;
+      drawing.appendChild(svg("line", { x1: at, x2: at, y1: base, y2: base + 4, class: "date-mark" }));
+      drawing.appendChild(svg("text", { x: at, y: below, "text-anchor": "middle", class: "tick date" }, tick.text));
+    }
+  }
+
+  function chart(currency, points, color) {
     const width = 720;
     const height = 220;
     const left = 110;
     const right = 16;
     const top = 24;
     const bottom = 36;
-    const shown = downsample(points);
+    const shown = downsample(place(points));
     let low = Math.min(0, ...shown.map((p) => p.y));
     let high = Math.max(0, ...shown.map((p) => p.y));
     if (low === high) high = low + 1;
-    const span = Math.max(1, total - 1);
-    const x = (position) => left + (position / span) * (width - left - right);
+    const plotWidth = width - left - right;
+    const x = (at) => left + at * plotWidth;
     const y = (value) => top + ((high - value) / (high - low)) * (height - top - bottom);
     const figure = el("figure", null, "chart");
     const drawing = svg("svg", { viewBox: "0 0 " + width + " " + height, role: "img", width: "100%",
@@ -458,21 +519,20 @@
     if (low < 0 && high > 0) {
       drawing.appendChild(svg("line", { x1: left, x2: width - right, y1: y(0), y2: y(0), class: "zero" }));
     }
-    const first = points[0];
-    const last = points[points.length - 1];
-    drawing.appendChild(svg("text", { x: left, y: height - 12, class: "tick" }, when(first.created)));
-    drawing.appendChild(svg("text", { x: width - right, y: height - 12, "text-anchor": "end", class: "tick" },
-      when(last.created)));
-    const path = shown.map((p, i) => (i ? "L" : "M") + x(p.x).toFixed(1) + " " + y(p.y).toFixed(1)).join(" ");
+    drawDates(drawing, points[0].created, points[points.length - 1].created, left, width - right, height - bottom);
+    // A step line: a balance holds from its transaction until the next one.
+    const path = shown.map((p, i) => (i ? "H" + x(p.at).toFixed(1) + " V" : "M" + x(p.at).toFixed(1) + " ")
+      + y(p.y).toFixed(1)).join(" ");
     drawing.appendChild(svg("path", { d: path, fill: "none", stroke: color, "stroke-width": 2, class: "series" }));
     if (shown.length <= 60) {
       for (const p of shown) {
-        drawing.appendChild(svg("circle", { cx: x(p.x).toFixed(1), cy: y(p.y).toFixed(1), r: 3, fill: color }));
+        drawing.appendChild(svg("circle", { cx: x(p.at).toFixed(1), cy: y(p.y).toFixed(1), r: 3, fill: color }));
       }
     }
     figure.appendChild(drawing);
     const lowest = points.reduce((m, p) => Math.min(m, p.y), Infinity);
     const highest = points.reduce((m, p) => Math.max(m, p.y), -Infinity);
+    const last = points[points.length - 1];
     figure.appendChild(el("figcaption", "Now: " + money(last.y, currency) + " (lowest " + money(lowest, currency)
       + ", highest " + money(highest, currency) + ")"));
     return figure;

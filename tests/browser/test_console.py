@@ -3,8 +3,12 @@ its balances, chart, paged transactions and chain check; hostile ledger values s
 adjustment posted once under a double click; a broken chain reported; the mode unmistakable; the key
 never leaving the tab's memory. Screenshots of the main views go to .local/screenshots/."""
 
+import itertools
+import json
+import random
 import re
 import urllib.request
+from urllib.parse import parse_qs, urlparse
 
 import pytest
 from playwright.sync_api import expect
@@ -248,23 +252,24 @@ def test_the_key_stays_in_the_tab_s_memory(console, server_table):
     assert page.is_hidden("#customer-section") and page.text_content("#mode-banner").startswith("No key")
 
 
-def test_the_chart_stays_readable_for_10000_transactions(console, server_table):
-    """The chart's own reads (pages of 100) answered with a synthetic 10,000-transaction chain holding one
-    spike: every page is read, at most about 600 points are drawn, and the spike survives the downsampling."""
-    import json
-    import random
-    from urllib.parse import parse_qs, urlparse
+CHART_BUCKETS = 300  # console.js's: the drawn line keeps at most about two points a bucket
 
-    page, _ = console
-    customer = Api().customer(name="Ten thousand")["id"]
-    rng, balance, chain = random.Random(7), 0, []
-    for i in range(10_000):
-        amount = 1_000_000 if i == 6_123 else rng.randint(-5_000, 5_000)
-        balance += amount
-        chain.append({"id": f"cbtxn_synthetic{i:06d}", "object": "customer_balance_transaction", "amount": amount,
-                      "currency": "usd", "created": 1_790_000_000 + i * 60, "customer": customer,
-                      "description": None, "ending_balance": balance, "type": "adjustment", "metadata": {},
-                      "livemode": False, "invoice": None, "credit_note": None, "checkout_session": None})
+
+def synthetic_chain(customer, moves):
+    """A chain of (currency, amount, created) moves, oldest first, as the API lists its transactions."""
+    balances, chain = {}, []
+    for number, (currency, amount, created) in enumerate(moves):
+        balances[currency] = balances.get(currency, 0) + amount
+        chain.append({"id": f"cbtxn_synthetic{number:06d}", "object": "customer_balance_transaction",
+                      "amount": amount, "currency": currency, "created": created, "customer": customer,
+                      "description": None, "ending_balance": balances[currency], "type": "adjustment",
+                      "metadata": {}, "livemode": False, "invoice": None, "credit_note": None,
+                      "checkout_session": None})
+    return chain
+
+
+def serve_chart_reads(page, chain):
+    """The chart's own reads (pages of 100, newest first) answered from `chain` instead of the ledger."""
     newest_first = chain[::-1]
     position = {t["id"]: n for n, t in enumerate(newest_first)}
 
@@ -276,12 +281,111 @@ def test_the_chart_stays_readable_for_10000_transactions(console, server_table):
             {"object": "list", "data": data, "has_more": start + 100 < len(chain), "url": "/v1/customers"}))
 
     page.route(re.compile(r".*/balance_transactions\?limit=100.*"), answer)
+
+
+def plot_area(page, chart):
+    """A chart's plot area in its SVG units, from its horizontal grid lines: left, right, top, bottom."""
+    lines = page.eval_on_selector_all(f"{chart} line.grid",
+                                      "ls => ls.map(l => ['x1', 'x2', 'y1', 'y2'].map(a => +l.getAttribute(a)))")
+    ys = [y1 for _, _, y1, y2 in lines if y1 == y2]
+    return min(x1 for x1, *_ in lines), max(x2 for _, x2, *_ in lines), min(ys), max(ys)
+
+
+def drawn_line(page, chart):
+    """The series' vertices in SVG units, and how many transactions it draws: each M, L or V ends at one
+    (an H only holds a balance until the next)."""
+    x = y = None
+    vertices, points = [], 0
+    for command, numbers in re.findall(r"([MLHV])([^MLHV]*)", page.get_attribute(f"{chart} path.series", "d")):
+        values = [float(n) for n in numbers.split()]
+        if command in "ML":
+            x, y = values
+        elif command == "H":
+            (x,) = values
+        else:
+            (y,) = values
+        vertices.append((x, y))
+        points += command != "H"
+    return vertices, points
+
+
+def circles(page, chart):
+    return page.eval_on_selector_all(f"{chart} circle", "cs => cs.map(c => +c.getAttribute('cx'))")
+
+
+def test_the_chart_s_x_axis_is_time(console, server_table):
+    """x is proportional to created: a point a second after the first sits by the left edge, not midway;
+    transactions all in one second are spread out, and a lone one is drawn."""
+    page, _ = console
+    customer = Api().customer(name="Timed")["id"]
+    t = 1_790_000_000
+    serve_chart_reads(page, synthetic_chain(customer, [
+        ("usd", 100, t), ("usd", 200, t + 1), ("eur", 50, t + 5), ("eur", -20, t + 5), ("eur", 70, t + 5),
+        ("gbp", 900, t + 50), ("usd", -50, t + 100)]))
+    unlock(page)
+    find(page, customer)
+    eur, gbp, usd = (f"#charts figure:nth-child({n}) svg" for n in (1, 2, 3))
+    left, right, _, _ = plot_area(page, usd)
+    first, middle, last = circles(page, usd)
+    assert (first, last) == (pytest.approx(left, abs=0.1), pytest.approx(right, abs=0.1))
+    assert middle - left == pytest.approx((right - left) / 100, abs=1), "t+1s of 100 s: by the left edge"
+    same_second = circles(page, eur)
+    assert len(same_second) == 3 and left <= same_second[0] < same_second[1] < same_second[2] <= right
+    (alone,) = circles(page, gbp)
+    assert left <= alone <= right
+    screenshot(page, "console-chart-time")
+
+
+def test_the_chart_stays_readable_for_10000_transactions(console, server_table):
+    """A synthetic 10,000-transaction chain at uneven times (busy stretches with several in one second,
+    quiet ones hours apart) holding a one-transaction spike and a one-transaction dip: every page is read,
+    at most about two points a bucket are drawn, the drawn line reaches the spike and the dip at their
+    time, and the dates under the axis do not overlap."""
+    page, _ = console
+    customer = Api().customer(name="Ten thousand")["id"]
+    rng, at, moves = random.Random(7), 1_790_000_000, []
+    spike, dip = 3_000, 5_000
+    for i in range(10_000):
+        amount = rng.randint(-5_000, 5_000)
+        if i in (spike, dip + 1):
+            amount = 10_000_000
+        elif i in (spike + 1, dip):
+            amount = -10_000_000  # back where it was: each extreme lasts one transaction
+        moves.append(("usd", amount, at))
+        busy = 2_000 <= i < 4_000 or 6_000 <= i < 9_000
+        at += int(rng.expovariate(1 / (30 if busy else 3_000)))
+    chain = synthetic_chain(customer, moves)
+    serve_chart_reads(page, chain)
     unlock(page)
     find(page, customer)
     assert "All 10000 transactions" in page.text_content("#chart-note")
-    drawn = page.eval_on_selector("#charts path.series", "p => p.getAttribute('d').split(/[ML]/).length - 1")
-    assert 300 <= drawn <= 601
+    assert "usd: 10000 transactions" in page.text_content("#charts .chart-title")
     caption = page.text_content("#charts figcaption")
     assert f"highest {max(t['ending_balance'] for t in chain) / 100:,.2f} usd" in caption
-    assert "usd: 10000 transactions" in page.text_content("#charts .chart-title")
+
+    chart = "#charts svg"
+    left, right, top, bottom = plot_area(page, chart)
+    vertices, points = drawn_line(page, chart)
+    assert points <= 2 * CHART_BUCKETS + 2
+    # the axis spans exactly the spike's and the dip's balances: the plot's top is the spike's y, its bottom the dip's
+    scale = page.eval_on_selector_all(f"{chart} text.tick", "ts => ts.map(t => [+t.getAttribute('x'), t.textContent])")
+    labels = [text for x, text in scale if x < left]
+    assert (labels[0], labels[-1]) == tuple(f"{chain[i]['ending_balance'] / 100:,.2f} usd" for i in (spike, dip))
+    first, last = chain[0]["created"], chain[-1]["created"]
+    bucket = (right - left) / CHART_BUCKETS
+    missed = {}
+    for name, i, level in (("spike", spike, top), ("dip", dip, bottom)):
+        expected = left + (chain[i]["created"] - first) / (last - first) * (right - left)
+        at_level = [round(x, 1) for x, y in vertices if abs(y - level) < 0.5]
+        if not any(abs(x - expected) <= bucket for x in at_level):
+            missed[name] = {"x expected": round(expected, 1), "x drawn at its y": at_level}
+    assert not missed, "the drawn line misses a one-transaction extreme at its time"
+    # from the first transaction to the last: the balance now
+    assert (vertices[0][0], vertices[-1][0]) == (pytest.approx(left, abs=0.1), pytest.approx(right, abs=0.1))
+
+    dates = page.eval_on_selector_all(f"{chart} text.date",
+                                      "ts => ts.map(t => { const b = t.getBBox(); return [b.x, b.x + b.width]; })")
+    assert 3 <= len(dates) <= 7, "both ends and a few dates between"
+    dates.sort()
+    assert all(end < start for (_, end), (start, _) in itertools.pairwise(dates)), dates
     screenshot(page, "console-chart-10000")
