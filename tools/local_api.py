@@ -192,6 +192,9 @@ def main() -> int:
     dynamodb_local.use_dummy_credentials()
     port = int(os.environ.get("PORT", "3000"))
     pool = None
+    # The streams' positions are kept with the data they are positions in: DynamoDB Local's own files.
+    persisted = not os.environ.get("AWS_ENDPOINT_URL_DYNAMODB") and os.environ.get("DB") != "memory"
+    positions = dynamodb_local.DATA_DIR / "stream-positions" if persisted else None
     try:
         with database() as endpoint, messaging.local_queues_and_buses() as sqs:
             os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = endpoint
@@ -201,7 +204,8 @@ def main() -> int:
             pool = environments.Pool([*functions(), *streams, *queues], TABLE_NAME,
                                      serial=os.environ.get("DB") == "memory")
             pool.start()
-            pollers: list[Any] = [stream_local.StreamMapping(f, endpoint, TABLE_NAME, pool.invoke) for f in streams]
+            pollers: list[Any] = [stream_local.StreamMapping(f, endpoint, TABLE_NAME, pool.invoke, positions)
+                                  for f in streams]
             pollers += [sqs_local.QueueMapping(f, queue_url, sqs, pool.invoke) for f, queue_url in queues.items()]
             stop_pollers = threading.Event()
             for poller in pollers:  # Lambda's event source mappings: streams and queues reach their functions

@@ -2,13 +2,15 @@
 event per committed change, in chain order, none for a replayed or refused request, none doubled when
 the stream is read again or the function dies mid-batch."""
 
+import time
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.support.api import LIVE_KEY, Api
 from tests.support.schemas import validate
-from tests.support.streams import event_stream
+from tests.support.streams import event_stream, in_process
 from tools.stream_local import StreamMapping
 
 pytestmark = pytest.mark.dynamodb_local
@@ -39,7 +41,7 @@ def test_each_change_has_one_event_in_chain_order(stream: StreamMapping) -> None
     api.post(f"/v1/customers/{customer['id']}", {"name": "Jenny"})
     api.delete(f"/v1/customers/{customer['id']}")
     stream.drain()
-    stream.checkpoints.clear()
+    stream.rewind()
     stream.drain()  # the stream read again (Lambda reads at least once): nothing doubled
     events = _events(api)
     # A transaction's two items commit together: their two events may come in either order, but each
@@ -126,3 +128,36 @@ def test_scheduled_adjustments_emit_the_same_events(stream: StreamMapping) -> No
     assert created[0]["request"]["id"] == "loyalty/2026-12-01T06:00:00Z"  # the occurrence that applied it
     [update] = [e for e in events if e["type"] == "customer.updated"]
     assert update["data"]["previous_attributes"]["balance"] == 0 and update["data"]["object"]["balance"] == -100
+
+
+def test_a_small_batch_waits_for_the_batching_window(stream: StreamMapping) -> None:
+    """The template's MaximumBatchingWindowInSeconds holds a batch short of BatchSize back, as on AWS."""
+    from tools.stream_local import stream_mappings
+
+    assert stream.window_s == float(stream_mappings()["RecordEventsFunction"]["MaximumBatchingWindowInSeconds"]) > 0
+    api = Api()
+    api.customer()
+    polled = time.monotonic()
+    assert stream.drain(flush=False) == 0 and _events(api) == []  # too few records, too early
+    time.sleep(max(0.0, stream.window_s - (time.monotonic() - polled)) + 0.05)
+    assert stream.drain(flush=False) == 1
+    assert [e["type"] for e in _events(api)] == ["customer.created"]
+
+
+def test_a_restarted_mapping_goes_on_from_its_saved_position(ledger_table: str, tmp_path: Path) -> None:
+    """As a mapping's position does on AWS, it outlives the local run's process: a restart does not read
+    the stream's last day again."""
+    handed: list[str] = []
+
+    def counting(function: str, event: dict[str, Any]) -> Any:
+        handed.extend(r["eventID"] for r in event["Records"])
+        return in_process(function, event)
+
+    api = Api()
+    api.customer()
+    assert event_stream(counting, tmp_path).drain() == 1
+    assert event_stream(counting, tmp_path).drain() == 0  # restarted: nothing handed over twice
+    api.customer()
+    assert event_stream(counting, tmp_path).drain() == 1
+    assert len(handed) == len(set(handed)) == 2
+    assert event_stream(counting).drain() == 2  # without saved positions, from the oldest record again
