@@ -6,14 +6,20 @@ layer's requirements as wheels for the template's runtime and architecture, chos
 --platform, --python-version and --only-binary), and a template whose CodeUri and ContentUri point at
 them. Prints each artifact's size against Lambda's limits, and fails past them.
 
-`--host` builds the same artifact with wheels for the interpreter given instead (the tests import every
-function from it in an isolated interpreter: arm64 wheels do not load on this machine).
+The layer and every function ship unchecked-hash bytecode compiled by an interpreter of the runtime's
+version (python3.12 on the PATH, else pyenv's): Lambda's code and layers are read-only, so Python cannot
+cache what it compiles there, and without shipped bytecode every cold start compiles every module it
+imports. Without such an interpreter the package ships sources only, and says so.
+
+`--host` builds the same artifact with wheels for the interpreter given instead, and its bytecode (the
+tests import every function from it in an isolated interpreter: arm64 wheels do not load on this machine).
 """
 
 from __future__ import annotations
 
 import argparse
 import io
+import os
 import re
 import shutil
 import subprocess
@@ -34,18 +40,50 @@ def _layer() -> tuple[str, dict]:
     return logical_id, layer
 
 
+def runtime_version() -> str:
+    """The template's Python version, e.g. "3.12"."""
+    return template.load()["Globals"]["Function"]["Runtime"].removeprefix("python")
+
+
+def interpreter(version: str) -> str | None:
+    """An interpreter of `version` on this machine: python<version> on the PATH, else one of pyenv's."""
+    pyenv = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")) / "versions"
+    pyenvs = sorted(str(p) for p in pyenv.glob(f"{version}*/bin/python{version}"))
+    for candidate in filter(None, [shutil.which(f"python{version}"), *pyenvs]):
+        # pyenv's shim is on the PATH even when its version is not selected, and then fails: ask each one.
+        done = subprocess.run([candidate, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+                              capture_output=True, text=True)
+        if done.returncode == 0 and done.stdout.strip() == version:
+            return candidate
+    return None
+
+
+def compile_bytecode(python: str, *folders: Path) -> None:
+    """Unchecked-hash bytecode for `python`'s version beside every source under `folders`. A zip keeps its
+    files' mtimes only coarsely, so bytecode checked against them could be taken for stale on Lambda
+    and compiled again on every cold start (it cannot be saved there); unchecked-hash bytecode is used as
+    it stands, which is right for an artifact rebuilt whole from its sources."""
+    subprocess.run([python, "-m", "compileall", "-q", "--invalidation-mode", "unchecked-hash",
+                    *map(str, folders)], check=True)
+
+
 def _pip_target(python: str | None) -> list[str]:
-    """pip's arguments choosing the wheels: the template's runtime and architecture, or `python`'s own."""
+    """pip's arguments choosing the wheels: the template's runtime and architecture, or `python`'s own.
+    Never pip's own bytecode: it would be for pip's interpreter, not necessarily the runtime's."""
     if python is not None:
-        return [python, "-m", "pip", "install", "--only-binary=:all:"]
+        return [python, "-m", "pip", "install", "--no-compile", "--only-binary=:all:"]
     function = template.load()["Globals"]["Function"]
-    version = function["Runtime"].removeprefix("python")
-    return [sys.executable, "-m", "pip", "install", "--only-binary=:all:", "--implementation", "cp",
-            "--python-version", version, "--platform", PLATFORMS[function["Architectures"][0]]]
+    return [sys.executable, "-m", "pip", "install", "--no-compile", "--only-binary=:all:", "--implementation", "cp",
+            "--python-version", runtime_version(), "--platform", PLATFORMS[function["Architectures"][0]]]
 
 
 def build(out: Path = BUILD, python: str | None = None) -> Path:
-    """Build every function and the layer into `out`; returns the packaged template's path."""
+    """Build every function and the layer into `out`, with bytecode for `python` (else for the runtime's
+    version, when this machine has it); returns the packaged template's path."""
+    compiler = python or interpreter(runtime_version())
+    if compiler is None:
+        print(f"no Python {runtime_version()} here (python{runtime_version()} on the PATH or pyenv): the package "
+              "ships no bytecode, so every cold start on Lambda compiles each module it imports", file=sys.stderr)
     shutil.rmtree(out, ignore_errors=True)
     out.mkdir(parents=True)
     layer_id, layer = _layer()
@@ -61,6 +99,8 @@ def build(out: Path = BUILD, python: str | None = None) -> Path:
         shutil.copytree(template.ROOT / code, out / logical_id, ignore=shutil.ignore_patterns("__pycache__"))
         text = re.sub(rf"(\n\s+CodeUri: ){re.escape(code)}\n", rf"\g<1>{logical_id}\n", text, count=1)
     text = text.replace(f"ContentUri: {layer['Properties']['ContentUri']}\n", f"ContentUri: {layer_id}\n")
+    if compiler is not None:
+        compile_bytecode(compiler, site, *(out / logical_id for logical_id in template.functions()))
     packaged = out / "template.yaml"
     packaged.write_text(text)
     return packaged

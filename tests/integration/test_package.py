@@ -6,7 +6,6 @@ DynamoDB Local. A package the layer lacks fails the run, whatever the interprete
 import functools
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -47,10 +46,9 @@ print("RESULT " + json.dumps(app.lambda_handler(json.load(sys.stdin), Context())
 @functools.cache
 def _interpreter() -> str:
     """Lambda's Python when this machine has it (the artifact's wheels are chosen for it), else ours."""
-    pyenv = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")) / "versions"
-    for candidate in [shutil.which("python3.12"), *sorted(str(p) for p in pyenv.glob("3.12*/bin/python3.12"))]:
-        if candidate and subprocess.run([candidate, "-c", "import pip"], capture_output=True).returncode == 0:
-            return candidate
+    runtime = package.interpreter(package.runtime_version())
+    if runtime and subprocess.run([runtime, "-c", "import pip"], capture_output=True).returncode == 0:
+        return runtime
     return sys.executable
 
 
@@ -58,6 +56,14 @@ def _interpreter() -> str:
 def artifact(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("build")
     package.build(out, python=_interpreter())
+    return out
+
+
+@pytest.fixture(scope="module")
+def deployed(tmp_path_factory) -> Path:
+    """What `make package` builds for Lambda: arm64 wheels for the runtime's Python."""
+    out = tmp_path_factory.mktemp("deployed")
+    package.build(out)
     return out
 
 
@@ -83,9 +89,7 @@ def _sample(function: str) -> dict:
     return events.other_sample(function)
 
 
-def test_the_deployed_artifact_has_lambdas_wheels_and_the_same_files(artifact, tmp_path):
-    deployed = tmp_path / "deployed"
-    package.build(deployed)
+def test_the_deployed_artifact_has_lambdas_wheels_and_the_same_files(artifact, deployed):
     layer = "LedgerLayer/python"
     assert list((deployed / layer / "pydantic_core").glob("*cpython-312-aarch64-linux-gnu.so"))
     names = {p.name for p in (deployed / layer).iterdir()}
@@ -95,6 +99,29 @@ def test_the_deployed_artifact_has_lambdas_wheels_and_the_same_files(artifact, t
     text = (deployed / "template.yaml").read_text()
     for logical_id in template.functions():
         assert f"CodeUri: {logical_id}\n" in text and (deployed / logical_id / "app.py").exists()
+
+
+def _pyc_flags(path: Path) -> int:
+    """A .pyc's invalidation flags (PEP 552): 0b01 is hash-based, 0b10 checks the hash against the source."""
+    return int.from_bytes(path.read_bytes()[4:8], "little")
+
+
+def test_the_deployed_artifact_ships_bytecode_for_lambdas_python(deployed):
+    """Lambda cannot write bytecode beside read-only code: whatever is not shipped compiled, every cold
+    start compiles. So the layer (ours and its dependencies) and every function carry unchecked-hash
+    bytecode for the runtime's Python, and none for any other."""
+    version = package.runtime_version()
+    if package.interpreter(version) is None:
+        pytest.skip(f"no Python {version} on this machine: `make package` ships sources only")
+    tag = f"cpython-{version.replace('.', '')}"
+    layer = deployed / "LedgerLayer" / "python"
+    modules = [*(layer / "ledger").rglob("*.py"), layer / "pydantic" / "main.py",
+               *(deployed / function / "app.py" for function in template.functions())]
+    for module in modules:
+        compiled = module.parent / "__pycache__" / f"{module.stem}.{tag}.pyc"
+        assert compiled.exists(), f"{module} has no {tag} bytecode"
+        assert _pyc_flags(compiled) == 0b01, f"{compiled} is not unchecked-hash bytecode"
+    assert {p.name.split(".")[-2] for p in deployed.rglob("*.pyc")} == {tag}
 
 
 def _run(function: str, layer: Path, function_dir: Path, boto3_dir: Path, table: str,
