@@ -61,10 +61,16 @@ def readme_section(results: dict[str, Any]) -> str:
         "interleaved rounds, medians. " + _machine(results), "", *rows, "",
         f"Balance transactions (create, retrieve, list), ours alone: {transactions}. A retrieve through the "
         f"local HTTP server: p50 {retrieve['http_p50_ms']:.2f} ms, {retrieve['ratio']:.2f}x the warm handler's "
-        f"{retrieve['handler_p50_ms']:.2f} ms.", "",
+        f"{retrieve['handler_p50_ms']:.2f} ms." + _lag(results), "",
         f"Targets met: {len(met)} of {len(results['verdicts'])}"
         + (f" (missed: {', '.join(missed)})." if missed else "."),
         "Every figure, the method and the targets: [docs/performance.md](docs/performance.md)."])
+
+
+def _lag(results: dict[str, Any]) -> str:
+    lag = results.get("webhook_lag")
+    return (f" From a commit to its webhook's delivery, through the local run: median {lag['median_ms']:,.0f} ms,"
+            f" p99 {lag['p99_ms']:,.0f} ms.") if lag else ""
 
 
 def mutation_summary(mutation: dict[str, Any]) -> str:

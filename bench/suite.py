@@ -3,9 +3,10 @@
 Runs on DynamoDB Local on this machine (2 cores, noisy: several runs, medians), prints a table and
 writes bench/results.json:
 
-1. cold start per function: a fresh process importing the function and answering its first event,
-   against a baseline process that imports boto3, creates the client and makes the same DynamoDB
-   calls (recorded from the function); plus the `-X importtime` profile of the worst function;
+1. cold start per function: a fresh process importing the function and answering its first event (its
+   code and the ledger package with bytecode, as `make package` ships them), against a baseline process
+   that imports boto3, creates the client and makes the same DynamoDB calls (recorded from the
+   function); plus the `-X importtime` profile of the worst function;
 2. warm per-request overhead: time in the warm handler against the time of its DynamoDB calls;
 3. DynamoDB round trips per operation, counted through botocore events;
 4. contention: 1, 2, 4, 8 writer processes on one customer;
@@ -17,18 +18,23 @@ writes bench/results.json:
 
 from __future__ import annotations
 
+import atexit
+import functools
 import itertools
 import json
 import multiprocessing
 import os
+import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
 from typing import Any
 
-from tools import dynamodb_local, lambda_local, progress, template
+from tools import dynamodb_local, lambda_local, package, progress, template
 
 ROOT = template.ROOT
 RESULTS = ROOT / "bench" / "results.json"
@@ -137,6 +143,29 @@ def record_calls(function: str, events: list[dict[str, Any]]) -> list[tuple[str,
     return calls
 
 
+@functools.cache
+def shipped() -> Path:
+    """Each function's code (in <logical id>/) and the ledger package (in layer/) as `make package` ships
+    them: with unchecked-hash bytecode, since on Lambda nothing compiled at import can be cached. Compiled
+    by this interpreter, which cannot load the runtime's wheels: for our pure-Python code its bytecode
+    saves what the runtime's saves there. Copied once a run from the sources as they stand; the
+    dependencies stay the venv's, which pip compiled."""
+    out = Path(tempfile.mkdtemp(prefix="bench-package-"))
+    atexit.register(shutil.rmtree, out, ignore_errors=True)
+    sources = shutil.ignore_patterns("__pycache__")
+    shutil.copytree(lambda_local.LAYER_DIR / "ledger", out / "layer" / "ledger", ignore=sources)
+    for function, resource in template.functions().items():
+        shutil.copytree(ROOT / resource["Properties"]["CodeUri"], out / function, ignore=sources)
+    package.compile_bytecode(sys.executable, out)
+    return out
+
+
+def shipped_function(function: str, events: list[dict[str, Any]]) -> dict[str, Any]:
+    """cold_start.py's spec running `function` as shipped."""
+    return {"kind": "function", "code_dir": str(shipped() / function), "layer_dir": str(shipped() / "layer"),
+            "events": events}
+
+
 def one_process(spec: dict[str, Any], env: dict[str, str], flags: tuple[str, ...] = ()) -> tuple[float, dict]:
     started = time.perf_counter()
     result = subprocess.run([sys.executable, *flags, str(ROOT / "bench" / "cold_start.py")], input=json.dumps(spec),
@@ -150,14 +179,12 @@ def one_process(spec: dict[str, Any], env: dict[str, str], flags: tuple[str, ...
 def cold_starts(endpoint: str, runs: int) -> dict[str, Any]:
     env = environment(endpoint)
     out: dict[str, Any] = {}
-    for function, resource in template.functions().items():
+    for function in template.functions():
         events = function_events(function, endpoint, count=runs + 1)
         calls = record_calls(function, events)
-        code_dir = str(ROOT / resource["Properties"]["CodeUri"])
         function_walls, baseline_walls = [], []
         for run in range(runs):
-            spec = {"kind": "function", "code_dir": code_dir, "layer_dir": str(lambda_local.LAYER_DIR),
-                    "events": [events[(run + 1) % len(events)]]}
+            spec = shipped_function(function, [events[(run + 1) % len(events)]])
             function_walls.append(one_process(spec, env)[0])
             baseline_walls.append(one_process({"kind": "baseline", "calls": calls}, env)[0])
         function_s, baseline_s = statistics.median(function_walls), statistics.median(baseline_walls)
@@ -167,10 +194,8 @@ def cold_starts(endpoint: str, runs: int) -> dict[str, Any]:
 
 
 def import_profile(function: str, endpoint: str) -> list[dict[str, Any]]:
-    """The heaviest cumulative imports of one fresh function process (`python -X importtime`)."""
-    code_dir = str(ROOT / template.functions()[function]["Properties"]["CodeUri"])
-    spec = {"kind": "function", "code_dir": code_dir, "layer_dir": str(lambda_local.LAYER_DIR),
-            "events": function_events(function, endpoint)}
+    """The heaviest cumulative imports of one fresh function process as shipped (`python -X importtime`)."""
+    spec = shipped_function(function, function_events(function, endpoint))
     result = subprocess.run([sys.executable, "-X", "importtime", str(ROOT / "bench" / "cold_start.py")],
                             input=json.dumps(spec), capture_output=True, text=True, env=environment(endpoint),
                             cwd=ROOT, timeout=120)
@@ -566,8 +591,8 @@ def main() -> int:
                                                               latency_s=0.005),
             "list_cost": lambda: list_cost(endpoint, iterations=30 if quick else 140, rounds=runs),
             "memory_mb": lambda: memory(endpoint, requests=200 if quick else 1000),
-            "peers": lambda: peers.compare(endpoint, seconds=5.0 if quick else 15.0, rounds=runs if quick else 3),
-            "webhook_lag": lambda: webhook_lag.lag(endpoint, transactions=20 if quick else 100),
+            "peers": lambda: peers.compare(seconds=5.0 if quick else 15.0, rounds=runs if quick else 3),
+            "webhook_lag": lambda: webhook_lag.lag(transactions=20 if quick else 100),
         }
         chosen = [name for name in steps if not only or name in only]
         shown = progress.Progress("bench", total=len(chosen))
