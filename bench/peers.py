@@ -30,6 +30,7 @@ LOCALSTRIPE = suite.ROOT / ".venv-localstripe" / "bin" / "localstripe"
 CLIENT_COUNTS = (1, 4)
 START_BUDGET_S = 60.0  # a server that is not listening by then has failed to start
 LOG_LINES_KEPT_MAX = 40  # of a server's output, shown if it stops
+WARM_UP_S = 10.0  # each server's warm-up, the same for both; a new DynamoDB Local compiles as it serves
 
 
 # --- the workloads, in each client process --------------------------------------------------------------
@@ -163,9 +164,9 @@ def compare(seconds: float, rounds: int) -> dict[str, Any]:
     with fresh_engine() as endpoint, ours(endpoint) as our_base, localstripe() as peer_base, \
             ProcessPoolExecutor(max(CLIENT_COUNTS), mp_context=context) as pool:
         bases = {"make_run": our_base, "localstripe": peer_base}
-        for base in bases.values():  # spawn the clients, warm both servers
-            _drive(pool, base, "customers", max(CLIENT_COUNTS), 2.0)
-        _drive(pool, our_base, "transactions", max(CLIENT_COUNTS), 2.0)
+        for base in bases.values():  # spawn the clients, warm both servers (and the new engine's JIT)
+            _drive(pool, base, "customers", max(CLIENT_COUNTS), WARM_UP_S)
+        _drive(pool, our_base, "transactions", max(CLIENT_COUNTS), WARM_UP_S)
         for _ in range(rounds):
             for clients in CLIENT_COUNTS:
                 for name, base in bases.items():
