@@ -70,7 +70,7 @@
 
   function when(seconds) {
     if (typeof seconds !== "number") return String(seconds);
-    return new Date(seconds * 1000).toISOString().replace("T", " ").replace(".000Z", " UTC");
+    return new Date(Math.floor(seconds) * 1000).toISOString().replace("T", " ").replace(".000Z", " UTC");
   }
 
   // --- the API ------------------------------------------------------------------------------------
@@ -398,15 +398,21 @@
     }
   }
 
-  // Each point's place along the x axis, from 0 to 1: in proportion to its time between the first and
-  // the last transaction; when they all share one second, spread evenly in chain order (a lone one in
-  // the middle) rather than piled on one x.
+  // Each point's time `t` and its place `at` along the x axis, from 0 to 1, in proportion to its time
+  // between the first and the last transaction. `created` counts whole seconds, so the transactions of
+  // one second are spread evenly across it in chain order: a burst stays readable instead of standing on
+  // one x, and over days a second is too small to see. A lone transaction is drawn in the middle.
   function place(points) {
-    const first = points[0].created;
-    const span = points[points.length - 1].created - first;
-    return points.map((p, i) => ({ ...p,
-      at: span > 0 ? Math.min(1, Math.max(0, (p.created - first) / span))
-        : points.length === 1 ? 0.5 : i / (points.length - 1) }));
+    const timed = [];
+    for (let i = 0; i < points.length;) {
+      let j = i;
+      while (j < points.length && points[j].created === points[i].created) j++;
+      for (let k = i; k < j; k++) timed.push({ ...points[k], t: points[k].created + (k - i) / (j - i) });
+      i = j;
+    }
+    const first = timed[0].t;
+    const span = timed[timed.length - 1].t - first;
+    return timed.map((p) => ({ ...p, at: span > 0 ? Math.min(1, Math.max(0, (p.t - first) / span)) : 0.5 }));
   }
 
   // At most 2 * CHART_BUCKETS + 2 points: the time axis cut into CHART_BUCKETS equal spans, each keeping
@@ -469,7 +475,7 @@
   // share a second), and round dates between them wherever their labels fit without touching.
   function drawDates(drawing, first, last, from, to, base) {
     const below = base + 24;
-    if (last <= first) {
+    if (Math.floor(last) <= Math.floor(first)) {
       drawing.appendChild(svg("text", { x: (from + to) / 2, y: below, "text-anchor": "middle", class: "tick date" },
         when(first)));
       return;
@@ -498,7 +504,8 @@
     const right = 16;
     const top = 24;
     const bottom = 36;
-    const shown = downsample(place(points));
+    const placed = place(points);
+    const shown = downsample(placed);
     let low = Math.min(0, ...shown.map((p) => p.y));
     let high = Math.max(0, ...shown.map((p) => p.y));
     if (low === high) high = low + 1;
@@ -519,7 +526,7 @@
     if (low < 0 && high > 0) {
       drawing.appendChild(svg("line", { x1: left, x2: width - right, y1: y(0), y2: y(0), class: "zero" }));
     }
-    drawDates(drawing, points[0].created, points[points.length - 1].created, left, width - right, height - bottom);
+    drawDates(drawing, placed[0].t, placed[placed.length - 1].t, left, width - right, height - bottom);
     // A step line: a balance holds from its transaction until the next one.
     const path = shown.map((p, i) => (i ? "H" + x(p.at).toFixed(1) + " V" : "M" + x(p.at).toFixed(1) + " ")
       + y(p.y).toFixed(1)).join(" ");

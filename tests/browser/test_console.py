@@ -315,16 +315,18 @@ def circles(page, chart):
 
 def test_the_chart_s_x_axis_is_time(console, server_table):
     """x is proportional to created: a point a second after the first sits by the left edge, not midway;
-    transactions all in one second are spread out, and a lone one is drawn."""
+    transactions all in one second are spread out, so is a burst after a lone first transaction (what a
+    script posting adjustments leaves), and a lone one is drawn."""
     page, _ = console
     customer = Api().customer(name="Timed")["id"]
     t = 1_790_000_000
     serve_chart_reads(page, synthetic_chain(customer, [
         ("usd", 100, t), ("usd", 200, t + 1), ("eur", 50, t + 5), ("eur", -20, t + 5), ("eur", 70, t + 5),
-        ("gbp", 900, t + 50), ("usd", -50, t + 100)]))
+        ("gbp", 900, t + 50), ("usd", -50, t + 100),
+        ("cad", 0, t), *(("cad", 10 * n, t + 1) for n in range(1, 10))]))
     unlock(page)
     find(page, customer)
-    eur, gbp, usd = (f"#charts figure:nth-child({n}) svg" for n in (1, 2, 3))
+    cad, eur, gbp, usd = (f"#charts figure:nth-child({n}) svg" for n in (1, 2, 3, 4))
     left, right, _, _ = plot_area(page, usd)
     first, middle, last = circles(page, usd)
     assert (first, last) == (pytest.approx(left, abs=0.1), pytest.approx(right, abs=0.1))
@@ -333,6 +335,9 @@ def test_the_chart_s_x_axis_is_time(console, server_table):
     assert len(same_second) == 3 and left <= same_second[0] < same_second[1] < same_second[2] <= right
     (alone,) = circles(page, gbp)
     assert left <= alone <= right
+    burst = circles(page, cad)[1:]
+    gaps = [b - a for a, b in itertools.pairwise(burst)]
+    assert len(burst) == 9 and min(gaps) > (right - left) / 50, f"a burst stands on one x: {burst}"
     screenshot(page, "console-chart-time")
 
 
