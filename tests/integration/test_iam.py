@@ -17,8 +17,9 @@ from tools.local_aws import iam
 
 pytestmark = pytest.mark.dynamodb_local
 # What Lambda's SQS event source mapping needs from the function's role, as AWS documents it (the SQS
-# actions of AWSLambdaSQSQueueExecutionRole). No visibility change: a failed record becomes visible again
-# when its visibility timeout ends, and the code never changes one either.
+# actions of AWSLambdaSQSQueueExecutionRole). No visibility change: the mapping lets a failed record
+# become visible again when its visibility timeout ends; a visibility the code changes (a webhook
+# delivery's backoff) is granted to that function for its own call and checked as one.
 SQS_EVENT_SOURCE = {"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"}
 # What Lambda's DynamoDB stream event source mapping needs (AWSLambdaDynamoDBExecutionRole's stream actions).
 STREAM_EVENT_SOURCE = {"dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator",
